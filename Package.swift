@@ -1,0 +1,142 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Interchange: a toolkit for API integration and three reference systems built from it.
+// Library targets have one responsibility each; apps depend on libraries; only the CLI wires everything.
+// See docs/architecture.md for the map.
+
+let package = Package(
+    name: "interchange",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "interchange", targets: ["interchange"]),
+        .library(name: "Resilience", targets: ["Resilience"]),
+        .library(name: "HTTPIntegration", targets: ["HTTPIntegration"]),
+        .library(name: "InterchangeTesting", targets: ["InterchangeTesting"]),
+    ],
+    dependencies: [
+        // HTTP server and client
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // Process, configuration, lifecycle
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", "5.0.1"..<"7.0.0"),
+        // Observability
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
+    ],
+    targets: [
+        // MARK: Foundation pieces shared by every target
+        .target(name: "InterchangeCore"),
+
+        // MARK: Toolkit
+        .target(
+            name: "Resilience",
+            dependencies: [
+                "InterchangeCore",
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "HTTPIntegration",
+            dependencies: [
+                "InterchangeCore",
+                "Resilience",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        .target(
+            name: "Observability",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+            ]
+        ),
+        .target(
+            name: "ServiceRuntime",
+            dependencies: [
+                "InterchangeCore",
+                "Observability",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+
+        // MARK: The CLI
+        .target(
+            name: "InterchangeCLI",
+            dependencies: [
+                "InterchangeCore",
+                "Observability",
+                "ServiceRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(name: "interchange", dependencies: ["InterchangeCLI"]),
+
+        // MARK: Test support (public: users test their own integrations with it)
+        .target(
+            name: "InterchangeTesting",
+            dependencies: [
+                "InterchangeCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "InterchangeCoreTests", dependencies: ["InterchangeCore", "InterchangeTesting"]),
+        .testTarget(
+            name: "ResilienceTests",
+            dependencies: ["Resilience", "InterchangeTesting", .product(name: "MetricsTestKit", package: "swift-metrics")]
+        ),
+        .testTarget(
+            name: "HTTPIntegrationTests",
+            dependencies: [
+                "HTTPIntegration",
+                "InterchangeTesting",
+                "Observability",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
+        .testTarget(
+            name: "ServiceRuntimeTests",
+            dependencies: [
+                "ServiceRuntime",
+                "InterchangeTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "InterchangeCLITests",
+            dependencies: [
+                "InterchangeCLI",
+                "InterchangeTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,5 @@
+import AsyncHTTPClient
+import Tracing
+import HTTPTypes
+import NIOFoundationCompat
+public enum _Placeholder {}

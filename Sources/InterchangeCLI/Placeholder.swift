@@ -1,0 +1,4 @@
+import ArgumentParser
+import ServiceLifecycle
+import Yams
+public enum _Placeholder {}

@@ -1,0 +1,4 @@
+import Prometheus
+import W3CTraceContext
+import Tracing
+public enum _Placeholder {}

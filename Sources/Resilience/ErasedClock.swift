@@ -1,0 +1,49 @@
+/// Any `Clock<Duration>`, erased to a monotonic timeline measured from the moment it was wrapped.
+///
+/// Policies keep instants as a `Duration` since that origin, which makes them plain values
+/// (comparable, storable in a `Mutex`) whatever clock the caller injected.
+package struct ErasedClock: Sendable {
+    private let nowClosure: @Sendable () -> Duration
+    private let sleepClosure: @Sendable (Duration) async throws -> Void
+
+    package init<C: Clock>(_ clock: C) where C.Duration == Duration {
+        let origin = clock.now
+        self.nowClosure = { origin.duration(to: clock.now) }
+        self.sleepClosure = { deadline in
+            try await clock.sleep(until: origin.advanced(by: deadline), tolerance: nil)
+        }
+    }
+
+    /// Time elapsed since the clock was wrapped.
+    package var now: Duration { nowClosure() }
+
+    /// Suspends until `deadline` (a point on this clock's timeline); throws `CancellationError` when cancelled.
+    package func sleep(until deadline: Duration) async throws {
+        try await sleepClosure(deadline)
+    }
+
+    /// Suspends for `duration`; returns at once for zero or negative durations.
+    package func sleep(for duration: Duration) async throws {
+        guard duration > .zero else {
+            try Task.checkCancellation()
+            return
+        }
+        try await sleepClosure(now + duration)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    @inlinable
+    public var inSeconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) * 1e-18
+    }
+
+    /// A duration of `seconds`, clamped to the representable range.
+    @inlinable
+    public static func fromSeconds(_ seconds: Double) -> Duration {
+        guard seconds.isFinite else { return seconds > 0 ? .seconds(Int64.max / 2) : .zero }
+        return .nanoseconds(Int64((seconds * 1e9).rounded()))
+    }
+}

@@ -1,0 +1,2 @@
+import InterchangeCLI
+print("x")
