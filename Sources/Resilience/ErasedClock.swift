@@ -7,6 +7,12 @@ package struct ErasedClock: Sendable {
     private let sleepClosure: @Sendable (Duration) async throws -> Void
 
     package init<C: Clock>(_ clock: C) where C.Duration == Duration {
+        if let any = clock as? AnyClock {
+            // Keep one timeline: an AnyClock's instants already count from its own origin.
+            self.nowClosure = { any.now.offset }
+            self.sleepClosure = { deadline in try await any.sleep(until: AnyClock.Instant(offset: deadline)) }
+            return
+        }
         let origin = clock.now
         self.nowClosure = { origin.duration(to: clock.now) }
         self.sleepClosure = { deadline in
@@ -45,5 +51,38 @@ extension Duration {
     public static func fromSeconds(_ seconds: Double) -> Duration {
         guard seconds.isFinite else { return seconds > 0 ? .seconds(Int64.max / 2) : .zero }
         return .nanoseconds(Int64((seconds * 1e9).rounded()))
+    }
+}
+
+/// Any `Clock<Duration>` as one concrete type, for storing an injected clock and passing it on.
+///
+/// ```swift
+/// struct Poller { let clock: AnyClock }
+/// let poller = Poller(clock: AnyClock(ContinuousClock()))
+/// ```
+public struct AnyClock: Clock {
+    public struct Instant: InstantProtocol {
+        /// Time since the wrapped clock's origin (when it was wrapped).
+        public var offset: Duration
+        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        public func duration(to other: Instant) -> Duration { other.offset - offset }
+        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    private let erased: ErasedClock
+
+    public init<C: Clock>(_ clock: C) where C.Duration == Duration {
+        if let already = clock as? AnyClock {
+            self = already
+        } else {
+            erased = ErasedClock(clock)
+        }
+    }
+
+    public var now: Instant { Instant(offset: erased.now) }
+    public var minimumResolution: Duration { .zero }
+
+    public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
+        try await erased.sleep(until: deadline.offset)
     }
 }

@@ -1,0 +1,151 @@
+import HTTPTypes
+import Logging
+import Metrics
+import Resilience
+import Synchronization
+import Tracing
+
+/// The outermost step: one span, one log line and one set of metrics per call, and every failure turned
+/// into a single ``HTTPIntegrationError`` that says how many attempts were made.
+///
+/// Metrics (swift-metrics, so any backend; Prometheus in `interchange`):
+/// - `interchange_http_client_requests_total{host, method, outcome}` — outcome is `2xx`…`5xx` or an error code;
+/// - `interchange_http_client_request_duration_seconds{host, outcome}` — a timer (histogram in Prometheus);
+/// - `interchange_http_client_retries_total{host}` (counted by the retry loop).
+///
+/// The span's context is what AsyncHTTPClient's own per-attempt spans hang from, and what it injects as the
+/// W3C `traceparent` header.
+struct ObservabilityMiddleware: ClientMiddleware {
+    let tracer: (any Tracer)?
+    let metrics: ClientMetrics
+    let redaction: Redaction
+
+    func handle(_ request: ClientRequest, context: ClientContext, next: @escaping ClientNext) async throws -> ClientResponse {
+        let redactor = context.policy.authentication.map { redaction.adding($0.secretQueryParameters) } ?? redaction
+        let requestLine = RequestLine(method: request.method, url: redactor.redact(url: request.url))
+        let host = context.policyKey
+        let start = ContinuousClock.now
+        guard let tracer else {
+            return try await observe(request, requestLine: requestLine, host: host, start: start, span: nil, context: context, next: next)
+        }
+        return try await tracer.withSpan("HTTP \(request.method.rawValue)", ofKind: .client) { span in
+            span.attributes["http.request.method"] = request.method.rawValue
+            span.attributes["server.address"] = request.url.host ?? ""
+            span.attributes["url.full"] = requestLine.url
+            return try await observe(request, requestLine: requestLine, host: host, start: start, span: span, context: context, next: next)
+        }
+    }
+
+    private func observe(
+        _ request: ClientRequest,
+        requestLine: RequestLine,
+        host: String,
+        start: ContinuousClock.Instant,
+        span: (any Span)?,
+        context: ClientContext,
+        next: ClientNext
+    ) async throws -> ClientResponse {
+        do {
+            var response = try await next(request, context)
+            response.attempts = max(response.attempts, context.attemptsSoFar)
+            response.requestLine = requestLine
+            let outcome = "\(response.status.code / 100)xx"
+            metrics.record(host: host, method: request.method, outcome: outcome, duration: ContinuousClock.now - start)
+            span?.attributes["http.response.status_code"] = response.status.code
+            span?.attributes["interchange.attempts"] = response.attempts
+            if response.status.code >= 500 { span?.setStatus(SpanStatus(code: .error)) }
+            context.logger.debug(
+                "HTTP request finished",
+                metadata: [
+                    "request": "\(requestLine)", "status": "\(response.status.code)", "attempts": "\(response.attempts)",
+                    "cache": "\(response.cacheStatus)", "duration": "\(ContinuousClock.now - start)",
+                ]
+            )
+            return response
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let failure = Self.integrationError(error, requestLine: requestLine, attempts: context.attemptsSoFar)
+            metrics.record(host: host, method: request.method, outcome: failure.code.metricLabel, duration: ContinuousClock.now - start)
+            span?.recordError(failure)
+            span?.attributes["interchange.attempts"] = failure.attempts
+            span?.setStatus(SpanStatus(code: .error))
+            context.logger.debug(
+                "HTTP request failed",
+                metadata: ["request": "\(requestLine)", "attempts": "\(failure.attempts)", "error": "\(failure.code)"]
+            )
+            throw failure
+        }
+    }
+
+    static func integrationError(_ error: any Error, requestLine: RequestLine, attempts: Int) -> HTTPIntegrationError {
+        switch error {
+        case var failure as HTTPIntegrationError:
+            failure.attempts = max(failure.attempts, attempts)
+            return failure
+        case let timeout as TimeoutError:
+            return HTTPIntegrationError(
+                code: .timeout,
+                request: requestLine,
+                attempts: attempts,
+                underlyingError: timeout,
+                reason: "no complete response within \(timeout.timeout)"
+            )
+        case let open as CircuitBreakerOpenError:
+            return HTTPIntegrationError(code: .circuitOpen, request: requestLine, attempts: attempts, underlyingError: open, retryAfter: open.retryAfter)
+        case let limited as RateLimitExceededError:
+            return HTTPIntegrationError(
+                code: .rateLimited,
+                request: requestLine,
+                attempts: attempts,
+                underlyingError: limited,
+                retryAfter: limited.retryAfter
+            )
+        case let full as BulkheadFullError:
+            return HTTPIntegrationError(code: .bulkheadFull, request: requestLine, attempts: attempts, underlyingError: full)
+        case let tooLarge as HTTPResponseTooLarge:
+            return HTTPIntegrationError(code: .responseTooLarge, request: requestLine, attempts: attempts, underlyingError: tooLarge, reason: "\(tooLarge)")
+        default:
+            return HTTPIntegrationError(code: .transport, request: requestLine, attempts: attempts, underlyingError: error)
+        }
+    }
+}
+
+extension HTTPIntegrationError.Code {
+    var metricLabel: String {
+        description.replacingOccurrences(of: " ", with: "_")
+    }
+}
+
+/// Request counters and timers, created once per (host, method, outcome) rather than per request.
+final class ClientMetrics: Sendable {
+    private let factory: any MetricsFactory
+    private let cache = Mutex<[String: (Counter, Metrics.Timer)]>([:])
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+    }
+
+    func record(host: String, method: HTTPRequest.Method, outcome: String, duration: Duration) {
+        let key = "\(host) \(method.rawValue) \(outcome)"
+        let (counter, timer) = cache.withLock { cache in
+            if let existing = cache[key] { return existing }
+            let created = (
+                Counter(
+                    label: "interchange_http_client_requests_total",
+                    dimensions: [("host", host), ("method", method.rawValue), ("outcome", outcome)],
+                    factory: factory
+                ),
+                Metrics.Timer(
+                    label: "interchange_http_client_request_duration_seconds",
+                    dimensions: [("host", host), ("outcome", outcome)],
+                    factory: factory
+                )
+            )
+            cache[key] = created
+            return created
+        }
+        counter.increment()
+        timer.recordNanoseconds(duration.nanosecondsClamped)
+    }
+}

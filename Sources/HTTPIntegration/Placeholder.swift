@@ -1,5 +1,0 @@
-import AsyncHTTPClient
-import Tracing
-import HTTPTypes
-import NIOFoundationCompat
-public enum _Placeholder {}

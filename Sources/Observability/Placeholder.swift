@@ -1,4 +1,0 @@
-import Prometheus
-import W3CTraceContext
-import Tracing
-public enum _Placeholder {}
