@@ -92,7 +92,10 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .executableTarget(name: "interchange", dependencies: ["InterchangeCLI"]),
+        .executableTarget(
+            name: "interchange",
+            dependencies: ["InterchangeCLI"]
+        ),
 
         // MARK: Test support (public: users test their own integrations with it)
         .target(
@@ -124,7 +127,10 @@ let package = Package(
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
-        .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: ["Observability", .product(name: "Tracing", package: "swift-distributed-tracing")]
+        ),
         .testTarget(
             name: "ServiceRuntimeTests",
             dependencies: [
@@ -137,6 +143,8 @@ let package = Package(
             name: "InterchangeCLITests",
             dependencies: [
                 "InterchangeCLI",
+                "InterchangeCore",
+                "interchange",
                 "InterchangeTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

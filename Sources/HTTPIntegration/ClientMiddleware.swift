@@ -27,13 +27,15 @@ public protocol ClientMiddleware: Sendable {
 public struct ClientContext: Sendable {
     /// The logger for this call.
     public var logger: Logger
-    /// The policy in force for the request's host (with the request's overrides not yet applied).
-    public let policy: HostPolicy
-    /// The key the host's policy and state are kept under.
-    public let policyKey: String
     let resources: HostResources
+    /// The policy in force for the request's host (with the request's overrides not yet applied).
+    public var policy: HostPolicy { resources.policy }
+    /// The key the host's policy and state are kept under.
+    public var policyKey: String { resources.key }
     let attempts: AttemptCounter
     let client: ResilientHTTPClient
+    /// When the current attempt must be done (on the client's clock), and the limit that set it.
+    var deadline: (instant: Duration, limit: Duration)?
 
     /// Requests sent to the origin so far in this call.
     public var attemptsSoFar: Int { attempts.value }

@@ -114,13 +114,43 @@ public struct ClientResponse: Sendable {
 }
 
 /// A request's method and URL with secrets redacted: safe to log and to put in error messages.
+///
+/// The redaction runs only when ``url`` is read (an error message, a debug log line), not on every request.
 public struct RequestLine: Sendable, Hashable, CustomStringConvertible {
     public var method: HTTPRequest.Method
-    public var url: String
+    private let storage: Storage
 
+    private enum Storage: Sendable {
+        case redacted(String)
+        case deferred(URL, Redaction)
+    }
+
+    /// A request line whose `url` is already redacted.
     public init(method: HTTPRequest.Method, url: String) {
         self.method = method
-        self.url = url
+        self.storage = .redacted(url)
+    }
+
+    init(method: HTTPRequest.Method, url: URL, redaction: Redaction) {
+        self.method = method
+        self.storage = .deferred(url, redaction)
+    }
+
+    /// The URL with secret query parameters and user-info replaced by `REDACTED`.
+    public var url: String {
+        switch storage {
+        case .redacted(let url): url
+        case .deferred(let url, let redaction): redaction.redact(url: url)
+        }
+    }
+
+    public static func == (lhs: RequestLine, rhs: RequestLine) -> Bool {
+        lhs.method == rhs.method && lhs.url == rhs.url
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(method)
+        hasher.combine(url)
     }
 
     public var description: String { "\(method.rawValue) \(url)" }

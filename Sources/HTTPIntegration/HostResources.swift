@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Metrics
 import Resilience
@@ -5,21 +6,44 @@ import Resilience
 /// The live state behind a host's policy: its breaker, limiter, bulkhead and retry budget,
 /// created once per host and shared by every call to it.
 final class HostResources: Sendable {
+    /// A small number unique to this host within its client (a metrics cache key).
+    let id: Int
+    /// The key the policy is configured under (`api.github.com`, or `host:port`), used as the metrics label.
+    let key: String
     let policy: HostPolicy
+    /// The middleware chain for this host's policy.
+    let pipeline: ClientNext
+    /// The same chain with the resilience step, for requests that override timeouts or attempts.
+    let pipelineWithResilience: ClientNext
     let retry: RetryStrategy
     let breaker: CircuitBreaker?
     let limiter: RateLimiter?
     let bulkhead: Bulkhead?
     let retries: Counter
+    /// The retry predicate for this host's retryable requests.
+    let retryPredicate: RetryPredicate<ClientResponse>
+    /// The client's redaction plus the query parameters the host's authentication puts secrets in.
+    let redaction: Redaction
 
     init(
+        id: Int,
         key: String,
         policy: HostPolicy,
+        pipeline: @escaping ClientNext,
+        pipelineWithResilience: @escaping ClientNext,
+        redaction: Redaction,
         clock: some Clock<Duration>,
         metricsFactory: any MetricsFactory,
-        logger: Logger
+        logger: Logger,
+        now: @escaping @Sendable () -> Date
     ) throws {
+        self.retryPredicate = ResilienceMiddleware.predicate(for: policy, now: now)
+        self.id = id
+        self.key = key
         self.policy = policy
+        self.pipeline = pipeline
+        self.pipelineWithResilience = pipelineWithResilience
+        self.redaction = policy.authentication.map { redaction.adding($0.secretQueryParameters) } ?? redaction
         let retries = Counter(label: "interchange_http_client_retries_total", dimensions: [("host", key)], factory: metricsFactory)
         self.retries = retries
         let budget = try policy.retry.budget.map {

@@ -76,7 +76,10 @@ public final class ResilientHTTPClient: Sendable {
     private let logger: Logger
     private let metricsFactory: any MetricsFactory
     private let resources: Mutex<[String: HostResources]>
-    private let pipeline: ClientNext
+    private let hostPolicies: [String: HostPolicy]
+    private let nextHostID = Atomic(0)
+    private let now: @Sendable () -> Date
+    private let makePipeline: @Sendable (HostPolicy, _ withResilience: Bool) -> ClientNext
 
     /// - Parameters:
     ///   - httpClient: an AsyncHTTPClient to use; by default the client creates (and owns) one, with tracing
@@ -125,6 +128,8 @@ public final class ResilientHTTPClient: Sendable {
         self.logger = logger
         self.metricsFactory = metricsFactory
         self.resources = Mutex([:])
+        self.now = now
+        self.hostPolicies = Dictionary(configuration.hosts.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
         if let httpClient {
             self.httpClient = httpClient
             self.ownsHTTPClient = false
@@ -145,17 +150,21 @@ public final class ResilientHTTPClient: Sendable {
             userAgent: configuration.userAgent,
             redaction: configuration.redaction
         )
-        var middlewares: [any ClientMiddleware] = [
-            ObservabilityMiddleware(tracer: tracer, metrics: ClientMetrics(factory: metricsFactory), redaction: configuration.redaction)
-        ]
-        if let cache = configuration.cache {
-            middlewares.append(CachingMiddleware(cache: cache, now: now))
+        let observability = ObservabilityMiddleware(tracer: tracer, metrics: ClientMetrics(factory: metricsFactory))
+        let caching = configuration.cache.map { CachingMiddleware(cache: $0, now: now) }
+        let resilience = ResilienceMiddleware(clock: anyClock, now: now)
+        let custom = configuration.middlewares
+        // Each host gets a chain of only the steps its policy uses: a layer that would do nothing still costs an
+        // async call and a context copy per request.
+        self.makePipeline = { policy, withResilience in
+            var middlewares: [any ClientMiddleware] = [observability]
+            if let caching { middlewares.append(caching) }
+            if policy.generateIdempotencyKeys { middlewares.append(IdempotencyKeyMiddleware()) }
+            if withResilience { middlewares.append(resilience) }
+            middlewares.append(contentsOf: custom)
+            if policy.authentication != nil { middlewares.append(AuthenticationMiddleware()) }
+            return chain(middlewares) { request, context in try await transport.send(request, context: context) }
         }
-        middlewares.append(IdempotencyKeyMiddleware())
-        middlewares.append(ResilienceMiddleware(clock: anyClock, now: now))
-        middlewares.append(contentsOf: configuration.middlewares)
-        middlewares.append(AuthenticationMiddleware())
-        self.pipeline = chain(middlewares) { request, context in try await transport.send(request, context: context) }
     }
 
     /// Creates a client, runs `body` with it, and shuts it down.
@@ -185,16 +194,17 @@ public final class ResilientHTTPClient: Sendable {
     /// - Throws: ``HTTPIntegrationError`` when no response could be had (transport failure, timeout, open
     ///   circuit, local rate limit, full bulkhead, oversized body); `CancellationError` when cancelled.
     public func send(_ request: ClientRequest, logger: Logger? = nil) async throws -> ClientResponse {
-        let (key, resources) = try hostResources(for: request)
+        let (_, resources) = try hostResources(for: request)
         let context = ClientContext(
             logger: logger ?? self.logger,
-            policy: resources.policy,
-            policyKey: key,
             resources: resources,
             attempts: AttemptCounter(),
             client: self
         )
-        return try await pipeline(request, context)
+        // A request that overrides timeouts or attempts needs the resilience step even where the host's policy does not.
+        let options = request.options
+        let needsResilience = options.attemptTimeout != nil || options.totalTimeout != nil || options.maxAttempts != nil
+        return try await (needsResilience ? resources.pipelineWithResilience : resources.pipeline)(request, context)
     }
 
     /// `GET url`.
@@ -223,20 +233,37 @@ public final class ResilientHTTPClient: Sendable {
     /// The policy key and live state for the request's host, created on first use.
     private func hostResources(for request: ClientRequest) throws -> (String, HostResources) {
         let authority = request.authority
+        if let existing = resources.withLock({ $0[authority] }) { return (existing.key, existing) }
         let host = (request.url.host ?? "").lowercased()
         let (key, policy): (String, HostPolicy)
-        if let exact = configuration.hosts.first(where: { $0.key.lowercased() == authority }) {
-            (key, policy) = (authority, exact.value)
-        } else if let byHost = configuration.hosts.first(where: { $0.key.lowercased() == host }) {
-            (key, policy) = (host, byHost.value)
+        if let exact = hostPolicies[authority] {
+            (key, policy) = (authority, exact)
+        } else if let byHost = hostPolicies[host] {
+            (key, policy) = (host, byHost)
         } else {
             (key, policy) = (authority, configuration.defaultPolicy)
         }
-        if let existing = resources.withLock({ $0[key] }) { return (key, existing) }
-        let created = try HostResources(key: key, policy: policy, clock: resilienceClock, metricsFactory: metricsFactory, logger: logger)
+        if let existing = resources.withLock({ $0[key] }) {
+            // Remember the authority too, so the next call finds it in one lookup.
+            resources.withLock { $0[authority] = existing }
+            return (key, existing)
+        }
+        let created = try HostResources(
+            id: nextHostID.wrappingAdd(1, ordering: .relaxed).newValue,
+            key: key,
+            policy: policy,
+            pipeline: makePipeline(policy, ResilienceMiddleware.isNeeded(for: policy)),
+            pipelineWithResilience: makePipeline(policy, true),
+            redaction: configuration.redaction,
+            clock: resilienceClock,
+            metricsFactory: metricsFactory,
+            logger: logger,
+            now: now
+        )
         return resources.withLock { resources in
             if let raced = resources[key] { return (key, raced) }
             resources[key] = created
+            resources[authority] = created
             return (key, created)
         }
     }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
+import Resilience
 
 /// The end of the pipeline: one request over AsyncHTTPClient, with the body read up to the size limit.
 struct AsyncHTTPClientTransport: Sendable {
@@ -24,9 +25,20 @@ struct AsyncHTTPClientTransport: Sendable {
         if let body = request.body {
             outgoing.body = .bytes(body)
         }
+        // The attempt's deadline (on the client's clock) becomes AsyncHTTPClient's own timeout, enforced on the
+        // event loop: no extra tasks or timers per request, and the request is cancelled when it passes.
+        var timeout = Duration.seconds(300)
+        if let deadline = context.deadline {
+            timeout = deadline.instant - context.client.clock.now
+            guard timeout > .zero else { throw TimeoutError(timeout: deadline.limit) }
+        }
         context.attempts.increment()
-        let timeout = request.options.attemptTimeout ?? context.policy.attemptTimeout ?? .seconds(300)
-        let response = try await httpClient.execute(outgoing, timeout: .nanoseconds(timeout.nanosecondsClamped), logger: context.logger)
+        let response: HTTPClientResponse
+        do {
+            response = try await httpClient.execute(outgoing, timeout: .nanoseconds(timeout.nanosecondsClamped), logger: context.logger)
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            throw TimeoutError(timeout: context.deadline?.limit ?? timeout)
+        }
         var headers = HTTPFields()
         headers.reserveCapacity(response.headers.count)
         for (name, value) in response.headers {
@@ -40,13 +52,15 @@ struct AsyncHTTPClientTransport: Sendable {
             body = try await response.body.collect(upTo: maxResponseBodySize)
         } catch is NIOTooManyBytesError {
             throw HTTPResponseTooLarge(limit: maxResponseBodySize, announced: nil)
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            throw TimeoutError(timeout: context.deadline?.limit ?? timeout)
         }
         return ClientResponse(
             status: HTTPResponse.Status(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase),
             headerFields: headers,
             body: body,
             attempts: context.attempts.value,
-            requestLine: RequestLine(method: request.method, url: redaction.redact(url: request.url))
+            requestLine: RequestLine(method: request.method, url: request.url, redaction: redaction)
         )
     }
 }

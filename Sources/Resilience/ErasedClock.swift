@@ -2,6 +2,7 @@
 ///
 /// Policies keep instants as a `Duration` since that origin, which makes them plain values
 /// (comparable, storable in a `Mutex`) whatever clock the caller injected.
+@usableFromInline
 package struct ErasedClock: Sendable {
     private let nowClosure: @Sendable () -> Duration
     private let sleepClosure: @Sendable (Duration) async throws -> Void
@@ -21,6 +22,7 @@ package struct ErasedClock: Sendable {
     }
 
     /// Time elapsed since the clock was wrapped.
+    @usableFromInline
     package var now: Duration { nowClosure() }
 
     /// Suspends until `deadline` (a point on this clock's timeline); throws `CancellationError` when cancelled.
@@ -29,6 +31,7 @@ package struct ErasedClock: Sendable {
     }
 
     /// Suspends for `duration`; returns at once for zero or negative durations.
+    @usableFromInline
     package func sleep(for duration: Duration) async throws {
         guard duration > .zero else {
             try Task.checkCancellation()

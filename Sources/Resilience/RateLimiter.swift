@@ -108,6 +108,7 @@ public final class RateLimiter: ResilienceStrategy {
         }
     }
 
+    @inlinable
     public func execute<Output: Sendable>(_ operation: @escaping @Sendable () async throws -> Output) async throws -> Output {
         try await acquire()
         return try await operation()
@@ -115,8 +116,9 @@ public final class RateLimiter: ResilienceStrategy {
 
     /// Reserves a permit, returning how long the caller must wait for it, or nil when that exceeds `maxWait`.
     private static func reserve(_ state: inout State, algorithm: Algorithm, now: Duration, maxWait: Duration) -> Duration? {
-        switch (state, algorithm) {
-        case (.bucket(let tokens, let updatedAt), .tokenBucket(let capacity, let refill)):
+        switch algorithm {
+        case .tokenBucket(let capacity, let refill):
+            guard case .bucket(let tokens, let updatedAt) = state else { preconditionFailure("rate limiter state does not match its algorithm") }
             let available = min(Double(capacity), tokens + (now - updatedAt).inSeconds * refill)
             let wait: Duration = available >= 1 ? .zero : .fromSeconds((1 - available) / refill)
             guard wait <= maxWait else {
@@ -125,15 +127,18 @@ public final class RateLimiter: ResilienceStrategy {
             }
             state = .bucket(tokens: available - 1, updatedAt: now)
             return wait
-        case (.window(var grants, let oldest), .slidingWindow(_, let window)):
+        case .slidingWindow(_, let window):
+            // Consume the state so the grants array is uniquely referenced and written in place, not copied.
+            guard case .window(var grants, let oldest) = consume state else { preconditionFailure("rate limiter state does not match its algorithm") }
             let grantAt = max(now, grants[oldest] + window)
             let wait = grantAt - now
-            guard wait <= maxWait else { return nil }
+            guard wait <= maxWait else {
+                state = .window(grants: grants, oldest: oldest)
+                return nil
+            }
             grants[oldest] = grantAt
             state = .window(grants: grants, oldest: (oldest + 1) % grants.count)
             return wait
-        default:
-            preconditionFailure("rate limiter state does not match its algorithm")
         }
     }
 

@@ -55,6 +55,14 @@ public struct RetryEvent: Sendable {
     public let error: (any Error)?
     /// Whether the delay was set by the server rather than the backoff.
     public let serverRequestedDelay: Bool
+
+    @usableFromInline
+    init(attempt: Int, delay: Duration, error: (any Error)?, serverRequestedDelay: Bool) {
+        self.attempt = attempt
+        self.delay = delay
+        self.error = error
+        self.serverRequestedDelay = serverRequestedDelay
+    }
 }
 
 /// Tries an operation again when it fails, waiting longer each time.
@@ -75,8 +83,8 @@ public struct RetryStrategy: ResilienceStrategy {
     public let budget: RetryBudget?
     public let maxServerDelay: Duration
     public let jitterSource: JitterSource
-    private let clock: ErasedClock
-    private let onRetry: (@Sendable (RetryEvent) -> Void)?
+    @usableFromInline let clock: ErasedClock
+    @usableFromInline let onRetry: (@Sendable (RetryEvent) -> Void)?
 
     /// - Throws: ``ConfigurationError`` naming `maxAttempts` or `maxServerDelay` when out of range.
     public init(
@@ -156,9 +164,21 @@ public struct RetryStrategy: ResilienceStrategy {
         when predicate: RetryPredicate<Output>,
         _ operation: @Sendable (_ attempt: Int) async throws -> Output
     ) async throws -> Output {
+        try await execute(when: predicate, deadline: nil, operation)
+    }
+
+    /// Like ``execute(when:_:)``, but never starts a retry whose backoff would end after `deadline` (a point on
+    /// this strategy's clock, as `AnyClock` offsets): the caller gets the real last outcome rather than a timeout.
+    @inlinable
+    package func execute<Output: Sendable>(
+        when predicate: RetryPredicate<Output>,
+        deadline: Duration?,
+        _ operation: @Sendable (_ attempt: Int) async throws -> Output
+    ) async throws -> Output {
         budget?.recordCall()
         var attempt = 1
         var previousDelay = Duration.zero
+        var lastOutput: Result<Output, any Error> = .failure(CancellationError())
         while true {
             let decision: RetryDecision
             let failure: (any Error)?
@@ -168,6 +188,7 @@ public struct RetryStrategy: ResilienceStrategy {
                 if decision == .doNotRetry || !canRetry(after: attempt, decision: decision) {
                     return output
                 }
+                lastOutput = .success(output)
                 failure = nil
             } catch {
                 decision = predicate.onError(error)
@@ -185,6 +206,10 @@ public struct RetryStrategy: ResilienceStrategy {
                 delay = backoff.delay(beforeRetry: attempt, previousDelay: previousDelay, jitterSource: jitterSource)
                 fromServer = false
             }
+            if let deadline, clock.now + delay >= deadline {
+                if let failure { throw failure }
+                return try lastOutput.get()
+            }
             onRetry?(RetryEvent(attempt: attempt, delay: delay, error: failure, serverRequestedDelay: fromServer))
             try await clock.sleep(for: delay)
             previousDelay = delay
@@ -193,7 +218,8 @@ public struct RetryStrategy: ResilienceStrategy {
     }
 
     /// Whether another attempt is allowed; withdraws from the budget when it is.
-    private func canRetry(after attempt: Int, decision: RetryDecision) -> Bool {
+    @usableFromInline
+    func canRetry(after attempt: Int, decision: RetryDecision) -> Bool {
         guard attempt < maxAttempts else { return false }
         if case .retryAfter(let requested) = decision, requested > maxServerDelay { return false }
         if let budget, !budget.tryWithdrawRetry() { return false }

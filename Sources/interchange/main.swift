@@ -1,2 +1,3 @@
 import InterchangeCLI
-print("x")
+
+await InterchangeCommand.runMain()

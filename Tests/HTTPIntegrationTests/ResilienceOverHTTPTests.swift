@@ -353,3 +353,28 @@ struct ResilienceOverHTTPTests {
         }
     }
 }
+
+@Suite("Resilient HTTP client: per-request overrides")
+struct RequestOverrideTests {
+    @Test("a request can ask for retries and timeouts on a host whose policy has none")
+    func overridesOnBarePolicy() async throws {
+        try await ScriptedHTTPServer.withServer { server in
+            server.enqueue("/items", .status(503), .json("{}"))
+            let bare = HostPolicy(retry: .disabled, circuitBreaker: nil, attemptTimeout: nil, totalTimeout: nil)
+            try await withClient(policy: bare) { client in
+                #expect(try await client.get("\(server.baseURL)/items").status == .serviceUnavailable)
+                server.enqueue("/items", .status(503), .json("{}"))
+                let retried = try await client.get("\(server.baseURL)/items", options: RequestOptions(maxAttempts: 2))
+                #expect(retried.status == .ok)
+                #expect(retried.attempts == 2)
+            }
+            server.enqueue("/slow", .init(status: .ok, body: "late", delay: .seconds(5)))
+            let client = try ResilientHTTPClient(configuration: .init(hosts: ["127.0.0.1": bare]), tracer: nil)
+            let error = await integrationError {
+                _ = try await client.get("\(server.baseURL)/slow", options: RequestOptions(attemptTimeout: .milliseconds(100)))
+            }
+            #expect(error?.code == .timeout)
+            try await client.shutdown()
+        }
+    }
+}

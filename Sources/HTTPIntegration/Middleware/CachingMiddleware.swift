@@ -22,7 +22,7 @@ struct CachingMiddleware: ClientMiddleware {
         let entry = request.options.cache == .useCache ? cache.lookup(request) : nil
         let startedAt = clock.now
         if let entry, entry.isFresh(now: startedAt), !CacheControl(request.headerFields[.cacheControl]).noCache {
-            return response(from: entry, request: request, status: .hit(age: entry.age(now: startedAt)), attempts: 0, now: startedAt)
+            return response(from: entry, request: request, context: context, status: .hit(age: entry.age(now: startedAt)), attempts: 0, now: startedAt)
         }
         var conditional = request
         if let entry {
@@ -39,19 +39,20 @@ struct CachingMiddleware: ClientMiddleware {
                 let requestLine = RequestLine(method: request.method, url: request.url.absoluteString)
                 let cause = ObservabilityMiddleware.integrationError(error, requestLine: requestLine, attempts: 0).code.description
                 context.logger.debug("serving stale response after error", metadata: ["url": "\(request.url.host ?? "")", "cause": "\(cause)"])
-                return response(from: entry, request: request, status: .stale(age: entry.age(now: failedAt), cause: cause), attempts: context.attemptsSoFar, now: failedAt)
+                return response(from: entry, request: request, context: context, status: .stale(age: entry.age(now: failedAt), cause: cause), attempts: context.attemptsSoFar, now: failedAt)
             }
             throw error
         }
         let receivedAt = clock.now
         if fetched.status == .notModified, let entry {
             let refreshed = cache.refresh(entry, with: fetched, for: request, now: receivedAt)
-            return response(from: refreshed, request: request, status: .revalidated, attempts: fetched.attempts, now: receivedAt)
+            return response(from: refreshed, request: request, context: context, status: .revalidated, attempts: fetched.attempts, now: receivedAt)
         }
         if fetched.status.code >= 500, let entry, entry.isUsableOnError(now: receivedAt, defaultWindow: staleWindow) {
             return response(
                 from: entry,
                 request: request,
+                context: context,
                 status: .stale(age: entry.age(now: receivedAt), cause: "origin answered \(fetched.status.code)"),
                 attempts: fetched.attempts,
                 now: receivedAt
@@ -66,7 +67,14 @@ struct CachingMiddleware: ClientMiddleware {
         request.headerFields[.ifNoneMatch] != nil || request.headerFields[.ifModifiedSince] != nil
     }
 
-    private func response(from entry: HTTPCache.Entry, request: ClientRequest, status: CacheStatus, attempts: Int, now: Duration) -> ClientResponse {
+    private func response(
+        from entry: HTTPCache.Entry,
+        request: ClientRequest,
+        context: ClientContext,
+        status: CacheStatus,
+        attempts: Int,
+        now: Duration
+    ) -> ClientResponse {
         var headers = entry.headers
         headers[.age] = "\(entry.age(now: now).components.seconds)"
         return ClientResponse(
@@ -75,7 +83,7 @@ struct CachingMiddleware: ClientMiddleware {
             body: entry.body,
             cacheStatus: status,
             attempts: attempts,
-            requestLine: RequestLine(method: request.method, url: Redaction.standard.redact(url: request.url))
+            requestLine: RequestLine(method: request.method, url: request.url, redaction: context.resources.redaction)
         )
     }
 }

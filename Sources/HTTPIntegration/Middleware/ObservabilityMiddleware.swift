@@ -18,11 +18,10 @@ import Tracing
 struct ObservabilityMiddleware: ClientMiddleware {
     let tracer: (any Tracer)?
     let metrics: ClientMetrics
-    let redaction: Redaction
 
     func handle(_ request: ClientRequest, context: ClientContext, next: @escaping ClientNext) async throws -> ClientResponse {
-        let redactor = context.policy.authentication.map { redaction.adding($0.secretQueryParameters) } ?? redaction
-        let requestLine = RequestLine(method: request.method, url: redactor.redact(url: request.url))
+        let redactor = context.resources.redaction
+        let requestLine = RequestLine(method: request.method, url: request.url, redaction: redactor)
         let host = context.policyKey
         let start = ContinuousClock.now
         guard let tracer else {
@@ -49,8 +48,7 @@ struct ObservabilityMiddleware: ClientMiddleware {
             var response = try await next(request, context)
             response.attempts = max(response.attempts, context.attemptsSoFar)
             response.requestLine = requestLine
-            let outcome = "\(response.status.code / 100)xx"
-            metrics.record(host: host, method: request.method, outcome: outcome, duration: ContinuousClock.now - start)
+            metrics.record(host: host, hostID: context.resources.id, method: request.method, status: response.status.code, duration: ContinuousClock.now - start)
             span?.attributes["http.response.status_code"] = response.status.code
             span?.attributes["interchange.attempts"] = response.attempts
             if response.status.code >= 500 { span?.setStatus(SpanStatus(code: .error)) }
@@ -118,34 +116,62 @@ extension HTTPIntegrationError.Code {
 }
 
 /// Request counters and timers, created once per (host, method, outcome) rather than per request.
+///
+/// The hot path (a status outcome of a common method) finds its pair by a small integer key, without
+/// building a label string.
 final class ClientMetrics: Sendable {
     private let factory: any MetricsFactory
-    private let cache = Mutex<[String: (Counter, Metrics.Timer)]>([:])
+    private let cache = Mutex<[Int: (Counter, Metrics.Timer)]>([:])
+    private let rare = Mutex<[String: (Counter, Metrics.Timer)]>([:])
 
     init(factory: any MetricsFactory) {
         self.factory = factory
     }
 
-    func record(host: String, method: HTTPRequest.Method, outcome: String, duration: Duration) {
-        let key = "\(host) \(method.rawValue) \(outcome)"
-        let (counter, timer) = cache.withLock { cache in
+    private static let commonMethods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete, .head, .options]
+
+    /// Records a call that got a response with `status`.
+    func record(host: String, hostID: Int, method: HTTPRequest.Method, status: Int, duration: Duration) {
+        let statusClass = min(max(status / 100, 1), 5)
+        guard let methodIndex = Self.commonMethods.firstIndex(of: method) else {
+            return record(host: host, method: method, outcome: "\(statusClass)xx", duration: duration)
+        }
+        let key = (hostID << 8) | (methodIndex << 3) | statusClass
+        let pair = cache.withLock { cache in
             if let existing = cache[key] { return existing }
-            let created = (
-                Counter(
-                    label: "interchange_http_client_requests_total",
-                    dimensions: [("host", host), ("method", method.rawValue), ("outcome", outcome)],
-                    factory: factory
-                ),
-                Metrics.Timer(
-                    label: "interchange_http_client_request_duration_seconds",
-                    dimensions: [("host", host), ("outcome", outcome)],
-                    factory: factory
-                )
-            )
+            let created = makePair(host: host, method: method, outcome: "\(statusClass)xx")
             cache[key] = created
             return created
         }
-        counter.increment()
-        timer.recordNanoseconds(duration.nanosecondsClamped)
+        pair.0.increment()
+        pair.1.recordNanoseconds(duration.nanosecondsClamped)
+    }
+
+    /// Records a call with any outcome label (errors, uncommon methods).
+    func record(host: String, method: HTTPRequest.Method, outcome: String, duration: Duration) {
+        let key = "\(host) \(method.rawValue) \(outcome)"
+        let pair = rare.withLock { rare in
+            if let existing = rare[key] { return existing }
+            let created = makePair(host: host, method: method, outcome: outcome)
+            rare[key] = created
+            return created
+        }
+        pair.0.increment()
+        pair.1.recordNanoseconds(duration.nanosecondsClamped)
+    }
+
+    private func makePair(host: String, method: HTTPRequest.Method, outcome: String) -> (Counter, Metrics.Timer) {
+        (
+            Counter(
+                label: "interchange_http_client_requests_total",
+                dimensions: [("host", host), ("method", method.rawValue), ("outcome", outcome)],
+                factory: factory
+            ),
+            Metrics.Timer(
+                label: "interchange_http_client_request_duration_seconds",
+                dimensions: [("host", host), ("outcome", outcome)],
+                factory: factory
+            )
+        )
     }
 }

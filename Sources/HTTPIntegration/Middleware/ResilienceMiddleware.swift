@@ -1,7 +1,6 @@
+import Foundation
 import HTTPTypes
 import Resilience
-
-import Foundation
 
 /// Applies the host's policies around the rest of the pipeline, in the order Polly and Resilience4j advise:
 /// total timeout → retry → circuit breaker → rate limiter → bulkhead → attempt timeout.
@@ -9,60 +8,112 @@ import Foundation
 /// Retries happen only for requests that are safe to repeat (``ClientRequest/isRetrySafe``), on transport
 /// errors, attempt timeouts and the policy's retryable statuses; `Retry-After` on 429 and 503 sets the delay.
 /// The breaker counts transport errors, timeouts and 5xx responses as failures, not 4xx.
+///
+/// Timeouts are deadlines on the client's clock, handed to AsyncHTTPClient as each attempt's timeout
+/// (the attempt's own limit, or what remains of the total, whichever is sooner). A retry whose backoff would
+/// end past the total deadline is not started; the caller gets the last real outcome. This costs no task or
+/// timer per request, which the general-purpose `Timeout` policy (a racing child task) would.
+///
+/// One attempt is a straight-line function over the policies' permit APIs rather than nested `execute`
+/// closures: the same semantics, without an async frame and a closure allocation per policy per attempt.
 struct ResilienceMiddleware: ClientMiddleware {
     let clock: AnyClock
     let now: @Sendable () -> Date
 
-    func handle(_ request: ClientRequest, context: ClientContext, next: @escaping ClientNext) async throws -> ClientResponse {
-        let resources = context.resources
-        let policy = context.policy
-        let retrySafe = request.isRetrySafe
-        let retryableStatuses = policy.retry.retryableStatuses
-        let now = self.now
+    /// Whether `policy` uses any of this step's policies (retries, a breaker, a limiter, a bulkhead, timeouts).
+    /// Requests that override timeouts or attempts get this step whatever their host's policy.
+    static func isNeeded(for policy: HostPolicy) -> Bool {
+        policy.retry.maxAttempts > 1 || policy.circuitBreaker != nil || policy.rateLimit != nil || policy.bulkhead != nil
+            || policy.attemptTimeout != nil || policy.totalTimeout != nil
+    }
 
-        var attempt: @Sendable () async throws -> ClientResponse = { try await next(request, context) }
-        if let timeout = request.options.attemptTimeout ?? policy.attemptTimeout {
-            let limit = try Timeout(timeout, clock: clock)
-            let inner = attempt
-            attempt = { try await limit.execute(inner) }
-        }
-        if let bulkhead = resources.bulkhead {
-            let inner = attempt
-            attempt = { try await bulkhead.execute(inner) }
-        }
-        if let limiter = resources.limiter {
-            let inner = attempt
-            attempt = { try await limiter.execute(inner) }
-        }
-        if let breaker = resources.breaker {
-            let inner = attempt
-            attempt = { try await breaker.execute(isFailure: { $0.status.code >= 500 }, inner) }
-        }
-        let retry = try resources.retryStrategy(for: request.options, clock: clock)
-        let predicate = RetryPredicate<ClientResponse>(
+    /// The retry predicate for requests that are safe to repeat, built once per host.
+    static func predicate(for policy: HostPolicy, now: @escaping @Sendable () -> Date) -> RetryPredicate<ClientResponse> {
+        let retryableStatuses = policy.retry.retryableStatuses
+        return RetryPredicate<ClientResponse>(
             onError: { error in
-                guard retrySafe, !(error is HTTPResponseTooLarge) else { return .doNotRetry }
-                return RetryPredicate<ClientResponse>.defaultErrorDecision(error)
+                error is HTTPResponseTooLarge ? .doNotRetry : RetryPredicate<ClientResponse>.defaultErrorDecision(error)
             },
             onResult: { response in
-                guard retrySafe, retryableStatuses.contains(response.status.code) else { return .doNotRetry }
-                if response.status.code == 429 || response.status.code == 503,
-                    let delay = RetryAfter.parse(response.headerFields[.retryAfter], now: now())
-                {
+                let code = response.status.code
+                guard retryableStatuses.contains(code) else { return .doNotRetry }
+                if code == 429 || code == 503, let delay = RetryAfter.parse(response.headerFields[.retryAfter], now: now()) {
                     return .retryAfter(delay)
                 }
                 return .retry
             }
         )
-        let attemptOnce = attempt
-        var call: @Sendable () async throws -> ClientResponse = {
-            try await retry.execute(when: predicate) { _ in try await attemptOnce() }
+    }
+
+    func handle(_ request: ClientRequest, context: ClientContext, next: @escaping ClientNext) async throws -> ClientResponse {
+        let resources = context.resources
+        let policy = context.policy
+        let attemptTimeout = request.options.attemptTimeout ?? policy.attemptTimeout
+        let totalTimeout = request.options.totalTimeout ?? policy.totalTimeout
+        let total = totalTimeout.map { (instant: clock.now.offset + $0, limit: $0) }
+        let retry = try resources.retryStrategy(for: request.options, clock: clock)
+        guard retry.maxAttempts > 1, request.isRetrySafe else {
+            return try await attempt(request, context: context, attemptTimeout: attemptTimeout, total: total, next: next)
         }
-        if let total = request.options.totalTimeout ?? policy.totalTimeout {
-            let limit = try Timeout(total, clock: clock)
-            let inner = call
-            call = { try await limit.execute(inner) }
+        return try await retry.execute(when: resources.retryPredicate, deadline: total?.instant) { _ in
+            try await attempt(request, context: context, attemptTimeout: attemptTimeout, total: total, next: next)
         }
-        return try await call()
+    }
+
+    /// One attempt: breaker permit → rate limit → bulkhead slot → the request under its deadline → breaker outcome.
+    private func attempt(
+        _ request: ClientRequest,
+        context: ClientContext,
+        attemptTimeout: Duration?,
+        total: (instant: Duration, limit: Duration)?,
+        next: @escaping ClientNext
+    ) async throws -> ClientResponse {
+        let resources = context.resources
+        let permit = try resources.breaker?.acquirePermission()
+        let started = clock.now
+        do {
+            if let limiter = resources.limiter {
+                if limiter.maxWait == .zero {
+                    if case .denied(let retryAfter) = limiter.tryAcquire() {
+                        throw RateLimitExceededError(name: limiter.name, retryAfter: retryAfter)
+                    }
+                } else {
+                    try await limiter.acquire()
+                }
+            }
+            var context = context
+            if let attemptTimeout {
+                let own = (instant: clock.now.offset + attemptTimeout, limit: attemptTimeout)
+                context.deadline = total.map { $0.instant < own.instant ? $0 : own } ?? own
+            } else {
+                context.deadline = total
+            }
+            let response: ClientResponse
+            if let bulkhead = resources.bulkhead {
+                let attemptContext = context
+                response = try await bulkhead.execute { try await next(request, attemptContext) }
+            } else {
+                response = try await next(request, context)
+            }
+            if let permit, let breaker = resources.breaker {
+                breaker.record(permit, failed: response.status.code >= 500, duration: started.duration(to: clock.now))
+            }
+            return response
+        } catch is CancellationError {
+            if let permit { resources.breaker?.release(permit) }
+            throw CancellationError()
+        } catch let limited as RateLimitExceededError {
+            // Refused by our own limiter: the dependency did nothing wrong.
+            if let permit { resources.breaker?.release(permit) }
+            throw limited
+        } catch let full as BulkheadFullError {
+            if let permit { resources.breaker?.release(permit) }
+            throw full
+        } catch {
+            if let permit, let breaker = resources.breaker {
+                breaker.record(permit, failed: breaker.configuration.isFailure(error), duration: started.duration(to: clock.now))
+            }
+            throw error
+        }
     }
 }

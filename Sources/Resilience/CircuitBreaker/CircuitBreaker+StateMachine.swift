@@ -1,31 +1,43 @@
 /// The circuit breaker's decisions, as a value type with no I/O: every transition is a `mutating func`
 /// that returns what happened, so the whole behaviour is testable with plain values.
 package struct CircuitBreakerStateMachine: Sendable {
+    // Mutations move the payload out (leaving `.empty` behind) before changing it, so its ring buffer stays
+    // uniquely referenced and is updated in place instead of copied on every call.
     package enum Window: Sendable {
         case count(CountBasedWindow)
         case time(TimeBasedWindow)
+        case empty
 
         mutating func record(_ outcome: CallOutcome, now: Duration) -> WindowTotals {
-            switch self {
+            switch consume self {
             case .count(var window):
                 window.record(outcome)
+                let totals = window.totals
                 self = .count(window)
-                return window.totals
+                return totals
             case .time(var window):
                 window.record(outcome, now: now)
+                let totals = window.totals(now: now)
                 self = .time(window)
-                return window.totals(now: now)
+                return totals
+            case .empty:
+                self = .empty
+                return WindowTotals()
             }
         }
 
         mutating func totals(now: Duration) -> WindowTotals {
-            switch self {
+            switch consume self {
             case .count(let window):
+                self = .count(window)
                 return window.totals
             case .time(var window):
                 let totals = window.totals(now: now)
                 self = .time(window)
                 return totals
+            case .empty:
+                self = .empty
+                return WindowTotals()
             }
         }
     }
@@ -37,6 +49,8 @@ package struct CircuitBreakerStateMachine: Sendable {
     }
 
     private enum Phase: Sendable {
+        /// Placeholder while a payload is being mutated in place.
+        case transitioning
         case closed(Window)
         case open(until: Duration)
         case halfOpen(HalfOpen)
@@ -75,7 +89,7 @@ package struct CircuitBreakerStateMachine: Sendable {
 
     package var state: CircuitBreaker.State {
         switch phase {
-        case .closed: .closed
+        case .closed, .transitioning: .closed
         case .open: .open
         case .halfOpen: .halfOpen
         case .forcedOpen: .forcedOpen
@@ -86,21 +100,29 @@ package struct CircuitBreakerStateMachine: Sendable {
     /// Totals of the current window (closed) or of the probe calls (half-open).
     package mutating func totals(now: Duration) -> WindowTotals {
         switch phase {
-        case .closed(var window):
+        case .closed:
+            guard case .closed(var window) = take() else { return WindowTotals() }
             let totals = window.totals(now: now)
             phase = .closed(window)
             return totals
         case .halfOpen(let halfOpen):
             return halfOpen.outcomes
-        case .open, .forcedOpen, .disabled:
+        case .open, .forcedOpen, .disabled, .transitioning:
             return WindowTotals()
         }
+    }
+
+    /// Moves the phase out, leaving a placeholder, so its payload can be mutated without a copy.
+    private mutating func take() -> Phase {
+        let current = phase
+        phase = .transitioning
+        return current
     }
 
     /// Asks to make a call; may move open → half-open when the wait is over.
     package mutating func acquire(now: Duration) -> (Acquisition, Transition?) {
         switch phase {
-        case .closed:
+        case .closed, .transitioning:
             return (.permitted(Permit(generation: generation, state: .closed)), nil)
         case .disabled:
             return (.permitted(Permit(generation: generation, state: .disabled)), nil)
@@ -136,7 +158,8 @@ package struct CircuitBreakerStateMachine: Sendable {
     package mutating func record(_ permit: Permit, outcome: CallOutcome, now: Duration) -> Transition? {
         guard permit.generation == generation else { return nil }
         switch phase {
-        case .closed(var window):
+        case .closed:
+            guard case .closed(var window) = take() else { return nil }
             let totals = window.record(outcome, now: now)
             phase = .closed(window)
             guard totals.calls >= effectiveMinimumCalls, exceedsThresholds(totals) else { return nil }
@@ -156,7 +179,7 @@ package struct CircuitBreakerStateMachine: Sendable {
             }
             transition?.totals = totals
             return transition
-        case .open, .forcedOpen, .disabled:
+        case .open, .forcedOpen, .disabled, .transitioning:
             return nil
         }
     }

@@ -169,7 +169,7 @@ public final class CircuitBreaker: ResilienceStrategy {
 
     public let name: String
     public let configuration: Configuration
-    private let clock: ErasedClock
+    @usableFromInline let clock: ErasedClock
     private let machine: Mutex<CircuitBreakerStateMachine>
     private let onEvent: (@Sendable (Event) -> Void)?
     private let metrics: CircuitBreakerMetrics
@@ -210,6 +210,7 @@ public final class CircuitBreaker: ResilienceStrategy {
     }
 
     /// Runs `operation` if the breaker permits it, counting results for which `isFailure` is true as failures.
+    @inlinable
     public func execute<Output: Sendable>(
         isFailure: (@Sendable (Output) -> Bool)?,
         _ operation: @Sendable () async throws -> Output

@@ -1,0 +1,32 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Benchmarks live in their own package so `swift test` in the root never builds them.
+// Run them with `make bench` (see docs/benchmarks.md).
+let package = Package(
+    name: "interchange-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "interchange", path: ".."),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "InterchangeBench",
+            dependencies: [
+                .product(name: "HTTPIntegration", package: "interchange"),
+                .product(name: "Resilience", package: "interchange"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        )
+    ]
+)

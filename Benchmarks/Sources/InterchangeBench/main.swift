@@ -1,0 +1,29 @@
+import ArgumentParser
+
+struct InterchangeBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interchange-bench",
+        abstract: "Interchange benchmarks; results and commands in docs/benchmarks.md.",
+        subcommands: [HTTPClientBenchmark.self, PolicyBenchmark.self]
+    )
+}
+
+import NIOCore
+import NIOPosix
+
+// `--nio-executor` anywhere on the command line runs Swift concurrency on SwiftNIO's event loops (fewer thread hops).
+if CommandLine.arguments.contains("--nio-executor") {
+    _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+}
+
+// See InterchangeCommand.runMain for why subcommands are dispatched by hand.
+do {
+    var command = try await InterchangeBench.asyncParseAsRoot(CommandLine.arguments.dropFirst().filter { $0 != "--nio-executor" })
+    switch command {
+    case let http as HTTPClientBenchmark: try await http.run()
+    case let policies as PolicyBenchmark: try await policies.run()
+    default: try command.run()
+    }
+} catch {
+    InterchangeBench.exit(withError: error)
+}

@@ -1,4 +1,0 @@
-import ArgumentParser
-import ServiceLifecycle
-import Yams
-public enum _Placeholder {}

@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import Logging
+import Observability
+import ServiceLifecycle
+import ServiceRuntime
+import Synchronization
+
+/// Runs an HTTP server with the given components until SIGINT or SIGTERM, then shuts down gracefully:
+/// the listener closes, in-flight requests finish, background services stop.
+struct ServerRunner {
+    let settings: Settings
+    let observability: ObservabilityBootstrap
+    let logger: Logger
+
+    /// The URL the server listens on, filled in once it is bound (the port may have been 0).
+    final class BoundAddress: Sendable {
+        private let value = Mutex<String?>(nil)
+        func set(_ url: String) { value.withLock { $0 = url } }
+        var url: String { value.withLock { $0 } ?? "http://127.0.0.1:0" }
+    }
+
+    func run(entries: [ComponentCatalog.Entry], landingPage: Bool) async throws {
+        let address = BoundAddress()
+        let context = ComponentContext(
+            settings: settings,
+            logger: logger,
+            selfBaseURL: { address.url },
+            isEmbedded: entries.count > 1 || landingPage
+        )
+        var components: [any Component] = []
+        for entry in entries {
+            components.append(contentsOf: try await entry.make(context))
+        }
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: TracingMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        HealthAndMetrics.addRoutes(to: router, components: components, observability: observability)
+        if landingPage {
+            let page = LandingPage.html(components: components)
+            router.get("/interchange") { _, _ in LandingPage.response(page) }
+            if !components.contains(where: { $0.servesRoot }) {
+                router.get("/") { _, _ in LandingPage.response(page) }
+            }
+        }
+        for component in components {
+            component.addRoutes(to: router)
+        }
+        let host = settings.host
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: settings.port), serverName: "Interchange"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+                address.set(url)
+                // The first line a person (or a test) waits for.
+                FileHandle.standardOutput.write(Data("Interchange is listening on \(url)\n".utf8))
+            },
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [app] + components.flatMap(\.services),
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+        logger.info("Interchange stopped")
+    }
+}
+
+extension Component {
+    /// Whether the component serves `/` itself (the dashboard does, under `up`).
+    var servesRoot: Bool { (self as? any RootServingComponent) != nil }
+}

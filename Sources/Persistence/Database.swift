@@ -1,0 +1,196 @@
+import AsyncKit
+import Foundation
+import InterchangeCore
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLKit
+import SQLiteKit
+
+/// A SQL database: SQLite by default (one file, no server), PostgreSQL when configured — one SQLKit API for both,
+/// so every query in Interchange is written once.
+///
+/// ```swift
+/// let database = try await Database.open(.sqlite(path: "./.interchange/webhooks.sqlite"), logger: logger)
+/// try await database.migrate(WebhookMigrations.all)
+/// try await database.transaction { sql in
+///     try await sql.insert(into: "webhook_messages").columns("id", "payload").values(SQLBind(id), SQLBind(payload)).run()
+/// }
+/// try await database.shutdown()
+/// ```
+///
+/// SQLite connections run in WAL mode with `synchronous=NORMAL` (durable across process crashes, tens of
+/// thousands of commits a second) and a busy timeout, so concurrent writers wait instead of failing;
+/// transactions begin `IMMEDIATE` so two writers never deadlock upgrading their locks.
+/// Built on vapor/sql-kit, sqlite-kit and postgres-kit, pooled by async-kit.
+public final class Database: Sendable {
+    /// Where the data lives.
+    public enum Location: Sendable, Hashable, CustomStringConvertible {
+        case sqlite(path: String)
+        case postgres(url: String)
+
+        /// Parses `sqlite:PATH`, `sqlite://PATH` or a `postgres://` / `postgresql://` URL.
+        ///
+        /// - Throws: ``ConfigurationError`` naming `field` when the URL is neither.
+        public init(url: String, field: String = "database.url") throws {
+            if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+                guard URL(string: url)?.host?.isEmpty == false else {
+                    throw ConfigurationError(field: field, reason: "'\(Self.redacted(url))' is not a valid postgres:// URL")
+                }
+                self = .postgres(url: url)
+            } else if url.hasPrefix("sqlite://") {
+                self = .sqlite(path: String(url.dropFirst("sqlite://".count)))
+            } else if url.hasPrefix("sqlite:") {
+                self = .sqlite(path: String(url.dropFirst("sqlite:".count)))
+            } else {
+                throw ConfigurationError(field: field, reason: "'\(Self.redacted(url))' must start with sqlite: or postgres://")
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .sqlite(let path): "sqlite:\(path)"
+            case .postgres(let url): Self.redacted(url)
+            }
+        }
+
+        /// The URL with any password hidden.
+        static func redacted(_ url: String) -> String {
+            guard var components = URLComponents(string: url), components.password != nil else { return url }
+            components.password = "REDACTED"
+            return components.string ?? url
+        }
+    }
+
+    public enum Dialect: Sendable, Hashable {
+        case sqlite
+        case postgres
+    }
+
+    private enum Pool: Sendable {
+        case sqlite(EventLoopGroupConnectionPool<TunedSQLiteSource>)
+        case postgres(EventLoopGroupConnectionPool<PostgresConnectionSource>)
+    }
+
+    public let location: Location
+    public let dialect: Dialect
+    private let pool: Pool
+    private let logger: Logger
+
+    private init(location: Location, pool: Pool, logger: Logger) {
+        self.location = location
+        self.pool = pool
+        self.logger = logger
+        switch pool {
+        case .sqlite: dialect = .sqlite
+        case .postgres: dialect = .postgres
+        }
+    }
+
+    /// Opens a pool of connections to `location` and checks that it answers.
+    ///
+    /// - Throws: ``ConfigurationError`` naming `database.url` when the location is unusable (a directory that
+    ///   cannot be created, a server that refuses the connection).
+    public static func open(_ location: Location, maxConnections: Int = 4, logger: Logger) async throws -> Database {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let perLoop = max(1, maxConnections / max(1, group.makeIterator().reduce(0) { count, _ in count + 1 }))
+        let database: Database
+        switch location {
+        case .sqlite(let path):
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw ConfigurationError(field: "database.url", reason: "cannot create directory '\(directory)': \(error.localizedDescription)")
+            }
+            let source = TunedSQLiteSource(path: path)
+            database = Database(
+                location: location,
+                pool: .sqlite(
+                    EventLoopGroupConnectionPool(source: source, maxConnectionsPerEventLoop: perLoop, pruneInterval: nil, logger: logger, on: group)
+                ),
+                logger: logger
+            )
+        case .postgres(let url):
+            let configuration: SQLPostgresConfiguration
+            do {
+                configuration = try SQLPostgresConfiguration(url: url)
+            } catch {
+                throw ConfigurationError(field: "database.url", reason: "'\(Location.redacted(url))' is not a usable PostgreSQL URL: \(error)")
+            }
+            database = Database(
+                location: location,
+                pool: .postgres(
+                    EventLoopGroupConnectionPool(
+                        source: PostgresConnectionSource(sqlConfiguration: configuration),
+                        maxConnectionsPerEventLoop: perLoop,
+                        pruneInterval: nil,
+                        logger: logger,
+                        on: group
+                    )
+                ),
+                logger: logger
+            )
+        }
+        do {
+            try await database.withConnection { sql in try await sql.raw("SELECT 1").run() }
+        } catch {
+            try? await database.shutdown()
+            throw ConfigurationError(field: "database.url", reason: "cannot connect to \(location): \(String(describing: error))")
+        }
+        return database
+    }
+
+    /// Runs `body` with one connection from the pool.
+    public func withConnection<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        switch pool {
+        case .sqlite(let pool):
+            return try await pool.withConnection(logger: logger) { connection in
+                connection.eventLoop.makeFutureWithTask { try await body(connection.sql(queryLogLevel: .trace)) }
+            }.get()
+        case .postgres(let pool):
+            return try await pool.withConnection(logger: logger) { connection in
+                connection.eventLoop.makeFutureWithTask { try await body(connection.sql(queryLogLevel: .trace)) }
+            }.get()
+        }
+    }
+
+    /// Runs `body` in a transaction on one connection: committed when it returns, rolled back when it throws.
+    public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        let begin = dialect == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
+        return try await withConnection { sql in
+            try await sql.raw(SQLQueryString(begin)).run()
+            do {
+                let result = try await body(sql)
+                try await sql.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await sql.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    /// Closes every connection.
+    public func shutdown() async throws {
+        switch pool {
+        case .sqlite(let pool): try await pool.shutdownAsync()
+        case .postgres(let pool): try await pool.shutdownAsync()
+        }
+    }
+}
+
+/// SQLite connections tuned for a service: WAL journal, `synchronous=NORMAL`, a busy timeout, foreign keys.
+struct TunedSQLiteSource: ConnectionPoolSource, Sendable {
+    let path: String
+
+    func makeConnection(logger: Logger, on eventLoop: any EventLoop) -> EventLoopFuture<SQLiteConnection> {
+        SQLiteConnection.open(storage: .file(path: path), threadPool: .singleton, logger: logger, on: eventLoop).flatMap { connection in
+            let pragmas = ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 10000", "PRAGMA foreign_keys = ON"]
+            return pragmas.reduce(eventLoop.makeSucceededVoidFuture()) { previous, pragma in
+                previous.flatMap { connection.query(pragma).map { _ in } }
+            }.map { connection }
+        }
+    }
+}

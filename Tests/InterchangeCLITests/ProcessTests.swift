@@ -1,0 +1,122 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Testing
+
+/// Runs the real `interchange` executable, as a user would.
+@Suite("interchange executable", .serialized)
+struct ProcessTests {
+    /// The built `interchange` binary, next to the test bundle.
+    static var binary: URL {
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [bundleDirectory, bundleDirectory.deletingLastPathComponent()].map { $0.appendingPathComponent("interchange") }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    /// A running `interchange` process and the URL it printed.
+    final class RunningProcess: @unchecked Sendable {
+        // @unchecked: `process` is only touched from the test's task; the pipe is read on one thread.
+        let process = Process()
+        let output = Pipe()
+        var url = ""
+
+        init(_ arguments: [String], environment: [String: String] = [:]) throws {
+            process.executableURL = ProcessTests.binary
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        /// Waits for the "listening on" line (the server is ready once it is printed).
+        func waitUntilListening() throws {
+            var buffer = ""
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                let data = output.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                buffer += String(decoding: data, as: UTF8.self)
+                if let range = buffer.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) {
+                    url = String(buffer[range])
+                    return
+                }
+            }
+            throw ProcessError(message: "interchange did not report a listening address; output: \(buffer)")
+        }
+
+        /// Sends SIGTERM and returns the exit status, failing if shutdown takes longer than `timeout`.
+        func terminate(timeout: TimeInterval = 10) throws -> Int32 {
+            process.terminate()
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            guard !process.isRunning else {
+                kill(process.processIdentifier, SIGKILL)
+                throw ProcessError(message: "interchange did not stop within \(timeout) s of SIGTERM")
+            }
+            return process.terminationStatus
+        }
+    }
+
+    struct ProcessError: Error, CustomStringConvertible { let message: String; var description: String { message } }
+
+    func get(_ url: String) async throws -> (status: Int, contentType: String?, body: String) {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), response.headers.first(name: "content-type"), String(buffer: body))
+    }
+
+    @Test("up serves the landing page, /health and /metrics, answers unknown routes with problem+json, and stops on SIGTERM")
+    func upLifecycle() async throws {
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("interchange-\(UUID().uuidString)").path
+        let running = try RunningProcess(["up", "--port", "0", "--data-dir", dataDirectory])
+        try running.waitUntilListening()
+        let health = try await get("\(running.url)/health")
+        #expect(health.status == 200)
+        #expect(health.body.contains(#""status":"up""#))
+        let landing = try await get("\(running.url)/")
+        #expect(landing.status == 200 && landing.contentType?.hasPrefix("text/html") == true)
+        #expect(landing.body.contains("<h1>Interchange</h1>"))
+        let metrics = try await get("\(running.url)/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.contentType?.hasPrefix("text/plain; version=0.0.4") == true)
+        #expect(metrics.body.contains("# TYPE"))
+        let missing = try await get("\(running.url)/no/such/page")
+        #expect(missing.status == 404)
+        #expect(missing.contentType == "application/problem+json")
+        #expect(missing.body.contains(#""detail":"no route for GET \/no\/such\/page""#) || missing.body.contains("no route for GET /no/such/page"))
+        #expect(FileManager.default.fileExists(atPath: dataDirectory))
+        #expect(try running.terminate() == 0)
+    }
+
+    @Test("a bad setting stops start-up with a message naming the field and its source")
+    func badSettingExits() throws {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["up"]
+        process.environment = ["INTERCHANGE_PORT": "eighty"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0)
+        #expect(message.contains("port (from environment variable INTERCHANGE_PORT): 'eighty' is not a whole number"))
+    }
+
+    @Test("serve rejects an unknown component, listing the known ones")
+    func unknownComponent() throws {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["serve", "nonsense"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0)
+        #expect(message.contains("unknown component 'nonsense'"))
+    }
+}

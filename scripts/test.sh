@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test: `make test`. Installs what the tests need when missing (Debian packages, Python peers
+# from PyPI), starts the real servers they use on random loopback ports, and stops them afterwards.
+source "$(dirname "$0")/lib/common.sh"
+require_swift
+cd "$ROOT"
+
+python_venv tests/interop/requirements.txt
+
+log "building (debug) with tests"
+swift build --build-tests
+
+ARTIFACTS="$ROOT/test-artifacts"
+mkdir -p "$ARTIFACTS"
+status=0
+
+log "swift test"
+swift test --skip-build 2>&1 | tee "$ARTIFACTS/swift-test.log" | grep -vE '^(◇|↳)' || true
+grep -qE '^✔ Test run with [0-9]+ tests? .*passed' "$ARTIFACTS/swift-test.log" || status=1
+
+log "interop tests (official clients from PyPI against Interchange)"
+INTERCHANGE_BIN="$ROOT/.build/debug/interchange" "$VENV/bin/pytest" -q tests/interop \
+  --junitxml="$ARTIFACTS/interop.xml" || status=1
+
+echo
+log "summary"
+grep -E '^(✔|✘) Test run' "$ARTIFACTS/swift-test.log" || echo "swift test: no summary (build or crash failure; see $ARTIFACTS/swift-test.log)"
+python3 - "$ARTIFACTS/interop.xml" <<'PY' || true
+import sys, xml.etree.ElementTree as ET
+suite = ET.parse(sys.argv[1]).getroot()
+suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+a = suite.attrib
+print(f"pytest: {a['tests']} tests, {a['failures']} failures, {a['errors']} errors, {a['skipped']} skipped")
+PY
+[ $status -eq 0 ] && log "all tests passed" || log "TESTS FAILED"
+exit $status

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the whole system with embedded defaults: `make up` (extra arguments go to `interchange up`).
+source "$(dirname "$0")/lib/common.sh"
+require_swift
+cd "$ROOT"
+log "building interchange (release; the first build takes several minutes)"
+swift build -c release --product interchange
+exec "$ROOT/.build/release/interchange" up "$@"
