@@ -2,6 +2,7 @@
 # Runs every test: `make test`. Installs what the tests need when missing (Debian packages, Python peers
 # from PyPI), starts the real servers they use on random loopback ports, and stops them afterwards.
 source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/postgres.sh"
 require_swift
 cd "$ROOT"
 
@@ -9,6 +10,8 @@ python_venv tests/interop/requirements.txt
 
 log "building (debug) with tests"
 swift build --build-tests
+
+start_postgres
 
 ARTIFACTS="$ROOT/test-artifacts"
 mkdir -p "$ARTIFACTS"

@@ -13,7 +13,7 @@ public struct InterchangeCommand: AsyncParsableCommand {
             Settings come from flags, then INTERCHANGE_* environment variables, then the --config file (YAML or JSON), \
             then defaults. See docs/configuration.md.
             """,
-        subcommands: [Up.self, Serve.self]
+        subcommands: [Up.self, Serve.self, WebhooksCommand.self]
     )
 
     public init() {}

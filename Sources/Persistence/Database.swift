@@ -1,4 +1,4 @@
-import AsyncKit
+@preconcurrency import AsyncKit
 import Foundation
 import InterchangeCore
 import Logging
@@ -68,8 +68,10 @@ public final class Database: Sendable {
         case postgres
     }
 
-    private enum Pool: Sendable {
-        case sqlite(EventLoopGroupConnectionPool<TunedSQLiteSource>)
+    // @unchecked: EventLoopGroupConnectionPool is not annotated, but guards all its state with its own lock and
+    // hands each event loop's pool only to that loop; async-kit documents it as safe to share across threads.
+    private enum Pool: @unchecked Sendable {
+        case sqlite(EventLoopGroupConnectionPool<TunedSQLiteSource>, NIOThreadPool)
         case postgres(EventLoopGroupConnectionPool<PostgresConnectionSource>)
     }
 
@@ -104,11 +106,18 @@ public final class Database: Sendable {
             } catch {
                 throw ConfigurationError(field: "database.url", reason: "cannot create directory '\(directory)': \(error.localizedDescription)")
             }
-            let source = TunedSQLiteSource(path: path)
+            // SQLite statements block a thread while they wait for the write lock (busy_timeout). With more
+            // threads than connections, the connection holding the lock always has a thread to commit on;
+            // sharing NIOThreadPool.singleton (one thread per core) deadlocks until the busy timeout.
+            let connections = perLoop * group.makeIterator().reduce(0) { count, _ in count + 1 }
+            let threads = NIOThreadPool(numberOfThreads: connections + 2)
+            threads.start()
+            let source = TunedSQLiteSource(path: path, threadPool: threads)
             database = Database(
                 location: location,
                 pool: .sqlite(
-                    EventLoopGroupConnectionPool(source: source, maxConnectionsPerEventLoop: perLoop, pruneInterval: nil, logger: logger, on: group)
+                    EventLoopGroupConnectionPool(source: source, maxConnectionsPerEventLoop: perLoop, pruneInterval: nil, logger: logger, on: group),
+                    threads
                 ),
                 logger: logger
             )
@@ -145,7 +154,7 @@ public final class Database: Sendable {
     /// Runs `body` with one connection from the pool.
     public func withConnection<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         switch pool {
-        case .sqlite(let pool):
+        case .sqlite(let pool, _):
             return try await pool.withConnection(logger: logger) { connection in
                 connection.eventLoop.makeFutureWithTask { try await body(connection.sql(queryLogLevel: .trace)) }
             }.get()
@@ -175,7 +184,9 @@ public final class Database: Sendable {
     /// Closes every connection.
     public func shutdown() async throws {
         switch pool {
-        case .sqlite(let pool): try await pool.shutdownAsync()
+        case .sqlite(let pool, let threads):
+            try await pool.shutdownAsync()
+            try await threads.shutdownGracefully()
         case .postgres(let pool): try await pool.shutdownAsync()
         }
     }
@@ -184,9 +195,10 @@ public final class Database: Sendable {
 /// SQLite connections tuned for a service: WAL journal, `synchronous=NORMAL`, a busy timeout, foreign keys.
 struct TunedSQLiteSource: ConnectionPoolSource, Sendable {
     let path: String
+    let threadPool: NIOThreadPool
 
     func makeConnection(logger: Logger, on eventLoop: any EventLoop) -> EventLoopFuture<SQLiteConnection> {
-        SQLiteConnection.open(storage: .file(path: path), threadPool: .singleton, logger: logger, on: eventLoop).flatMap { connection in
+        SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop).flatMap { connection in
             let pragmas = ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 10000", "PRAGMA foreign_keys = ON"]
             return pragmas.reduce(eventLoop.makeSucceededVoidFuture()) { previous, pragma in
                 previous.flatMap { connection.query(pragma).map { _ in } }

@@ -46,10 +46,9 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# stop_with_parent PID COMMAND — runs COMMAND once this script's process PID is gone, even after SIGKILL,
-# so servers started for tests never outlive them.
+# stop_with_parent PID COMMAND — runs COMMAND once process PID is gone, however it ends (even SIGKILL of its
+# whole process group: the watcher runs in a session of its own), so servers started for tests never outlive them.
 stop_with_parent() {
   local parent=$1; shift
-  ( trap '' HUP INT TERM; while kill -0 "$parent" 2>/dev/null; do sleep 1; done; "$@" >/dev/null 2>&1 ) &
-  disown
+  setsid sh -c 'while kill -0 "$0" 2>/dev/null; do sleep 1; done; exec "$@"' "$parent" "$@" >/dev/null 2>&1 < /dev/null &
 }

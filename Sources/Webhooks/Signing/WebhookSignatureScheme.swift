@@ -3,7 +3,7 @@ import Foundation
 import HTTPTypes
 
 /// A way of signing webhook payloads: what is signed, with which key, in which headers.
-public enum WebhookSignatureScheme: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public enum WebhookSignatureScheme: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     /// Stripe: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…]`, HMAC-SHA256 over `"<t>.<raw body>"`,
     /// keyed by the whole secret string as UTF-8 (the `whsec_` prefix included, never base64-decoded).
     case stripe

@@ -1,0 +1,123 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Testing
+import Webhooks
+
+@Suite("Webhook signatures")
+struct SignatureTests {
+    let body = Data(#"{"id":"evt_1","type":"order.created","data":{"city":"Zürich"}}"#.utf8)
+    let now = Date(timeIntervalSince1970: 1_767_225_600)
+
+    func headers(_ signed: WebhookSignatureHeaders) -> (String) -> String? {
+        { name in signed[name] }
+    }
+
+    @Test("Standard Webhooks: the specification's test vector")
+    func standardTestVector() throws {
+        // From the Standard Webhooks reference implementations' test suites.
+        let signer = WebhookSigner(scheme: .standard)
+        let signed = try signer.sign(
+            payload: Data(#"{"test": 2432232314}"#.utf8),
+            secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+            id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            timestamp: Date(timeIntervalSince1970: 1_614_265_330)
+        )
+        #expect(signed["webhook-signature"] == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+        #expect(signed["webhook-timestamp"] == "1614265330")
+    }
+
+    @Test("Stripe: t=… and a lowercase hex HMAC-SHA256 over 't.body', keyed by the whole secret")
+    func stripeFormat() throws {
+        let secret = "whsec_test_abcdefghijklmnop"
+        let signed = try WebhookSigner(scheme: .stripe).sign(payload: body, secrets: [secret], timestamp: now)
+        let expected = HMAC<SHA256>.authenticationCode(for: Data("1767225600.".utf8) + body, using: SymmetricKey(data: Data(secret.utf8)))
+        let hex = expected.map { String(format: "%02x", $0) }.joined()
+        #expect(signed["Stripe-Signature"] == "t=1767225600,v1=\(hex)")
+    }
+
+    @Test("round trips verify for both schemes", arguments: WebhookSignatureScheme.allCases)
+    func roundTrip(scheme: WebhookSignatureScheme) throws {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        let signer = WebhookSigner(scheme: scheme)
+        let signed = try signer.sign(payload: body, secrets: [secret], id: "msg_1", timestamp: now)
+        let verified = try signer.verify(payload: body, headers: headers(signed), secrets: [secret], now: now.addingTimeInterval(10))
+        #expect(verified.timestamp == now)
+    }
+
+    @Test("a tampered body, a wrong secret and garbage are rejected with the right error", arguments: WebhookSignatureScheme.allCases)
+    func rejections(scheme: WebhookSignatureScheme) throws {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        let signer = WebhookSigner(scheme: scheme)
+        let signed = try signer.sign(payload: body, secrets: [secret], id: "msg_1", timestamp: now)
+        var tampered = body
+        tampered[tampered.startIndex + 10] ^= 0x01
+        func code(_ verify: () throws -> Void) -> WebhookVerificationError.Code? {
+            do {
+                try verify()
+                return nil
+            } catch let error as WebhookVerificationError {
+                return error.code
+            } catch {
+                return nil
+            }
+        }
+        #expect(code { _ = try signer.verify(payload: tampered, headers: headers(signed), secrets: [secret], now: now) } == .noMatchingSignature)
+        #expect(
+            code { _ = try signer.verify(payload: body, headers: headers(signed), secrets: ["whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldA=="], now: now) }
+                == .noMatchingSignature
+        )
+        #expect(code { _ = try signer.verify(payload: body, headers: { _ in nil }, secrets: [secret], now: now) } == .missingHeader)
+        #expect(code { _ = try signer.verify(payload: body, headers: { _ in "garbage" }, secrets: [secret], now: now) } == .malformedHeader)
+    }
+
+    @Test("timestamps outside the tolerance are rejected, in the past and in the future", arguments: WebhookSignatureScheme.allCases)
+    func tolerance(scheme: WebhookSignatureScheme) throws {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        let signer = WebhookSigner(scheme: scheme, tolerance: .seconds(300))
+        let signed = try signer.sign(payload: body, secrets: [secret], id: "msg_1", timestamp: now)
+        #expect(throws: Never.self) { try signer.verify(payload: body, headers: headers(signed), secrets: [secret], now: now.addingTimeInterval(300)) }
+        for skew in [301.0, -301.0] {
+            #expect {
+                try signer.verify(payload: body, headers: headers(signed), secrets: [secret], now: now.addingTimeInterval(skew))
+            } throws: { ($0 as? WebhookVerificationError)?.code == .timestampOutsideTolerance }
+        }
+    }
+
+    @Test("rotation: several secrets sign, either verifies; a header with one bad signature still verifies", arguments: WebhookSignatureScheme.allCases)
+    func rotation(scheme: WebhookSignatureScheme) throws {
+        let old = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        let new = "whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldA=="
+        let signer = WebhookSigner(scheme: scheme)
+        let signed = try signer.sign(payload: body, secrets: [new, old], id: "msg_1", timestamp: now)
+        for accepted in [[old], [new], ["whsec_c29tZXRoaW5nIGVsc2UgZW50aXJlbHk=", new]] {
+            _ = try signer.verify(payload: body, headers: headers(signed), secrets: accepted, now: now)
+        }
+    }
+
+    @Test("Standard Webhooks secrets without base64 padding work, as in the reference libraries")
+    func unpaddedSecret() throws {
+        let padded = "whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldA=="
+        let unpadded = "whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldA"
+        let signer = WebhookSigner(scheme: .standard)
+        let signed = try signer.sign(payload: body, secrets: [padded], id: "msg_1", timestamp: now)
+        _ = try signer.verify(payload: body, headers: headers(signed), secrets: [unpadded], now: now)
+        #expect { try signer.sign(payload: body, secrets: ["whsec_!!!"], id: "m", timestamp: now) } throws: {
+            ($0 as? WebhookVerificationError)?.code == .invalidSecret
+        }
+    }
+
+    @Test("error descriptions never contain the secret or the signature")
+    func noSecretsInErrors() throws {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        let signer = WebhookSigner(scheme: .stripe)
+        let signed = try signer.sign(payload: body, secrets: [secret], timestamp: now)
+        do {
+            _ = try signer.verify(payload: Data("x".utf8), headers: headers(signed), secrets: [secret], now: now)
+        } catch {
+            let text = "\(error)"
+            #expect(!text.contains(secret))
+            #expect(!text.contains(signed["Stripe-Signature"]!.dropFirst(15)))
+        }
+    }
+}
