@@ -1,7 +1,10 @@
 import Foundation
 import Hummingbird
 import Logging
+import Persistence
 import ServiceRuntime
+import Webhooks
+import WebhooksAdmin
 
 /// What a component gets when it is built: the settings, a logger, and the address the process listens on
 /// (known only once the server is bound, so it is read lazily).
@@ -26,10 +29,38 @@ public enum ComponentCatalog {
     }
 
     /// The components, in the order `up` starts them.
-    public static let entries: [Entry] = []
+    public static let entries: [Entry] = [webhooks]
 
     /// Config-file keys the components read, so unknown keys can be reported.
-    public static let configurationKeys: Set<String> = []
+    public static let configurationKeys: Set<String> = ["webhooks.database", "webhooks.adminToken", "webhooks.allowPrivateTargets"]
+
+    static let webhooks = Entry(
+        name: "webhooks",
+        summary: "webhook delivery engine and admin API (/admin/webhooks)",
+        make: { context in
+            let sources = context.settings.sources
+            let url =
+                sources.optionalString("webhooks.database", environment: ["INTERCHANGE_WEBHOOKS_DATABASE_URL"])
+                ?? "sqlite:\(context.settings.dataDirectory)/webhooks.sqlite"
+            let database = try await Database.open(try Database.Location(url: url, field: "webhooks.database"), logger: context.logger)
+            var configuration = WebhookDeliveryEngine.Configuration()
+            configuration.ssrfGuard = SSRFGuard(
+                allowPrivateNetworks: try sources.bool(
+                    "webhooks.allowPrivateTargets",
+                    environment: ["INTERCHANGE_WEBHOOKS_ALLOW_PRIVATE_TARGETS"],
+                    default: false
+                )
+            )
+            let engine = try WebhookDeliveryEngine(database: database, configuration: configuration, logger: context.logger)
+            try await engine.prepare()
+            let token = try WebhooksComponent.adminToken(
+                configured: sources.optionalString("webhooks.adminToken", environment: ["INTERCHANGE_ADMIN_TOKEN"]),
+                dataDirectory: context.settings.dataDirectory
+            )
+            return [WebhooksComponent(engine: engine, adminToken: token)]
+        },
+        includedInUp: { _ in true }
+    )
 
     static func entry(named name: String) -> Entry? {
         entries.first { $0.name == name }

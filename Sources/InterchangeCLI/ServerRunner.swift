@@ -46,7 +46,7 @@ struct ServerRunner {
             }
         }
         for component in components {
-            component.addRoutes(to: router)
+            try component.addRoutes(to: router)
         }
         let host = settings.host
         let app = Application(
@@ -63,7 +63,8 @@ struct ServerRunner {
         )
         let group = ServiceGroup(
             configuration: .init(
-                services: [app] + components.flatMap(\.services),
+                // Shut down in reverse order: the server stops taking requests before the components' workers stop.
+                services: components.flatMap(\.services) + [app],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

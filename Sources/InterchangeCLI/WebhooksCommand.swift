@@ -8,7 +8,7 @@ struct WebhooksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhooks",
         abstract: "Sign and verify webhook payloads; manage endpoints and deliveries of a running Interchange.",
-        subcommands: [Sign.self, Verify.self]
+        subcommands: [Sign.self, Verify.self, Endpoints.self, Publish.self, Deliveries.self, Replay.self]
     )
 
     struct Sign: ParsableCommand {

@@ -14,7 +14,7 @@ public protocol Component: Sendable {
     /// One line for the landing page and `interchange serve --help`.
     var summary: String { get }
     /// Adds the component's routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>)
+    func addRoutes(to router: Router<BasicRequestContext>) throws
     /// Long-running work to run beside the HTTP server (empty by default).
     var services: [any Service] { get }
     /// Whether the component can do its job now (its database reachable, say). Throw to report why not.

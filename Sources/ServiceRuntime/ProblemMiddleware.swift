@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import InterchangeCore
 import Logging
+import OpenAPIRuntime
 
 /// Turns every error a handler throws into an RFC 9457 problem+json response, and refuses bodies over a limit.
 ///
@@ -47,22 +48,38 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 problem.detail = "no route for \(request.method.rawValue) \(request.uri.path)"
             }
             return try ProblemError(problem, headers: error.headers).response(from: request, context: context)
+        } catch let error as ServerError {
+            // An OpenAPI-generated handler wraps what failed; answer for the underlying error.
+            if let problem = error.underlyingError as? ProblemError { return try problem.response(from: request, context: context) }
+            if let decoding = error.underlyingError as? DecodingError {
+                return try ProblemError.invalidBody(Self.describe(decoding), field: Self.field(decoding)).response(from: request, context: context)
+            }
+            guard error.httpStatus.kind == .clientError else {
+                return try internalError(error.underlyingError, request: request, context: context)
+            }
+            let problem = ProblemDetails(status: error.httpStatus.code, title: error.httpStatus.reasonPhrase, detail: "\(error.underlyingError)")
+            return try ProblemError(problem, headers: error.httpHeaderFields).response(from: request, context: context)
         } catch let error as DecodingError {
             return try ProblemError.invalidBody(Self.describe(error), field: Self.field(error)).response(from: request, context: context)
         } catch let error as HTTPResponseError {
             let problem = ProblemDetails(status: error.status.code, title: error.status.reasonPhrase, detail: "\(error)")
             return try ProblemError(problem).response(from: request, context: context)
         } catch {
-            let requestID = context.id
-            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))", "request_id": "\(requestID)"])
-            let problem = ProblemDetails(
-                status: 500,
-                title: "Internal Server Error",
-                detail: "the server failed to handle the request; quote request id \(requestID) when reporting it",
-                extensions: ["requestId": .string(requestID)]
-            )
-            return try ProblemError(problem).response(from: request, context: context)
+            return try internalError(error, request: request, context: context)
         }
+    }
+
+    /// A `500` that names a request id to quote, and logs the error (never sends it).
+    private func internalError(_ error: any Error, request: Request, context: Context) throws -> Response {
+        let requestID = context.id
+        context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))", "request_id": "\(requestID)"])
+        let problem = ProblemDetails(
+            status: 500,
+            title: "Internal Server Error",
+            detail: "the server failed to handle the request; quote request id \(requestID) when reporting it",
+            extensions: ["requestId": .string(requestID)]
+        )
+        return try ProblemError(problem).response(from: request, context: context)
     }
 
     static func render(_ problem: ProblemDetails, request: Request, context: Context) throws -> Response {

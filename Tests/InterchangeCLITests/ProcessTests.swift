@@ -89,6 +89,49 @@ struct ProcessTests {
         #expect(try running.terminate() == 0)
     }
 
+    /// Runs `interchange` with `arguments` to completion; returns exit status, standard output and standard error.
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    @Test("the webhooks admin CLI manages endpoints and publishes through a running interchange")
+    func webhooksAdminCLI() async throws {
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("interchange-\(UUID().uuidString)").path
+        let running = try RunningProcess(
+            ["up", "--port", "0", "--data-dir", dataDirectory],
+            environment: ["INTERCHANGE_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true"]
+        )
+        try running.waitUntilListening()
+        let connection = ["--url", running.url, "--data-dir", dataDirectory]
+        let created = try run(["webhooks", "endpoints", "create", "--endpoint-url", "\(running.url)/nowhere", "--event-type", "order.*"] + connection)
+        #expect(created.status == 0, "\(created.errors)")
+        #expect(created.output.contains(#""secret" : "whsec_"#))
+        let listed = try run(["webhooks", "endpoints", "list"] + connection)
+        #expect(listed.output.contains("\(running.url)/nowhere"))
+        let published = try run(["webhooks", "publish", "--event-type", "order.created", "--payload", #"{"orderId":"o_1"}"#] + connection)
+        #expect(published.status == 0)
+        #expect(published.output.contains("dlv_"))
+        let refused = try run(["webhooks", "endpoints", "create", "--endpoint-url", "ftp://example.com"] + connection)
+        #expect(refused.status == 1)
+        #expect(refused.errors.contains("error 422") && refused.errors.contains("url:"))
+        let unauthorized = try run(["webhooks", "endpoints", "list", "--url", running.url, "--token", "wrong"])
+        #expect(unauthorized.status == 1)
+        #expect(unauthorized.errors.contains("error 401"))
+        #expect(try running.terminate() == 0)
+    }
+
     @Test("a bad setting stops start-up with a message naming the field and its source")
     func badSettingExits() throws {
         let process = Process()

@@ -186,7 +186,7 @@ struct DeliveryEngineTests {
             _ = try await engine.createEndpoint(url: "\(server.baseURL)/hooks")
             _ = try await engine.publish(eventType: "a", payload: Data("{}".utf8))
             // Simulate a worker that claimed the delivery and crashed before sending it.
-            let crashed = try await WebhookDeliveryEngine(
+            let crashed = try WebhookDeliveryEngine(
                 database: engine.store.database,
                 configuration: engine.configuration,
                 tracer: nil,

@@ -22,7 +22,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 from selenium import webdriver
@@ -111,7 +111,6 @@ def base_url(interchange_bin: Path, artifacts_dir: Path, tmp_path_factory: pytes
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         url = None
-        first_line = None
         while url is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -124,7 +123,6 @@ def base_url(interchange_bin: Path, artifacts_dir: Path, tmp_path_factory: pytes
             if line is None:
                 pytest.fail(f"interchange exited with status {process.wait()} before listening "
                             f"(see {log_path})", pytrace=False)
-            first_line = first_line or line
             match = LISTENING.search(line)
             if match:
                 url = match.group(1).rstrip("/")
@@ -194,7 +192,9 @@ def make_driver(chrome_paths: tuple[str, str], artifacts_dir: Path) -> webdriver
 
 
 @pytest.fixture
-def driver(request: pytest.FixtureRequest, chrome_paths: tuple[str, str], artifacts_dir: Path) -> Iterator[webdriver.Chrome]:
+def driver(
+    request: pytest.FixtureRequest, chrome_paths: tuple[str, str], artifacts_dir: Path
+) -> Iterator[webdriver.Chrome]:
     """A fresh headless Chromium per test (1280×900); a failing test leaves failure-<name>.png."""
     browser = make_driver(chrome_paths, artifacts_dir)
     try:
@@ -208,6 +208,16 @@ def driver(request: pytest.FixtureRequest, chrome_paths: tuple[str, str], artifa
             except Exception:  # noqa: BLE001 - a screenshot must never hide the real failure
                 pass
         browser.quit()
+
+
+@pytest.fixture
+def screenshot(driver: webdriver.Chrome, artifacts_dir: Path) -> Callable[[str], Path]:
+    """``screenshot("name.png")`` saves a full-page screenshot to test-artifacts/."""
+
+    def take(name: str) -> Path:
+        return save_full_page_screenshot(driver, artifacts_dir / name)
+
+    return take
 
 
 def save_full_page_screenshot(driver: webdriver.Chrome, path: Path) -> Path:

@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
@@ -31,8 +31,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import save_full_page_screenshot
-
+Shot = Callable[[str], Path]  # the `screenshot` fixture: screenshot("name.png")
 WAIT_S = 10
 PROBLEM = "https://interchange.dev/problems/"
 DEFAULT_REPOS = ("apple/swift-nio", "swift-server/async-http-client")
@@ -170,7 +169,13 @@ def problem_rule(match: str, body: dict[str, Any], headers: dict[str, str] | Non
     }
 
 
-def weather_body(name: str = "Testville", *, units: str = "metric", stale: bool = False, age: int = 0) -> dict[str, Any]:
+def json_rule(match: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {"match": match, "status": 200, "headers": {"Content-Type": "application/json"}, "body": body}
+
+
+def weather_body(
+    name: str = "Testville", *, units: str = "metric", stale: bool = False, age: int = 0
+) -> dict[str, Any]:
     today = dt.date.today()
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     return {
@@ -192,14 +197,10 @@ def weather_body(name: str = "Testville", *, units: str = "metric", stale: bool 
     }
 
 
-def shot(driver: WebDriver, artifacts_dir: Path, name: str) -> None:
-    save_full_page_screenshot(driver, artifacts_dir / name)
-
-
 # --------------------------------------------------------------------------- end-to-end (real backend)
 
 
-def test_page_loads_with_default_repository_cards(driver: WebDriver, base_url: str, artifacts_dir: Path) -> None:
+def test_page_loads_with_default_repository_cards(driver: WebDriver, base_url: str, screenshot: Shot) -> None:
     open_dashboard(driver, base_url)
     assert "Interchange" in driver.title and "Weather" in driver.title
     for landmark in ("header", "main", "footer"):
@@ -220,11 +221,11 @@ def test_page_loads_with_default_repository_cards(driver: WebDriver, base_url: s
         assert 1 <= len(commits) <= 5
         for commit in commits:
             assert re.fullmatch(r"[0-9a-f]{7}", commit.find_element(By.CSS_SELECTOR, ".commit-oid").text)
-    shot(driver, artifacts_dir, "dashboard-initial.png")
+    screenshot("dashboard-initial.png")
     assert console_errors(driver) == []
 
 
-def test_search_berlin_shows_conditions_and_forecast(driver: WebDriver, base_url: str, artifacts_dir: Path) -> None:
+def test_search_berlin_shows_conditions_and_forecast(driver: WebDriver, base_url: str, screenshot: Shot) -> None:
     open_dashboard(driver, base_url)
     type_city(driver, "Berlin")
     options = wait_for_suggestions(driver)
@@ -257,11 +258,11 @@ def test_search_berlin_shows_conditions_and_forecast(driver: WebDriver, base_url
     # Let the default repository cards finish too, so the screenshot shows the whole dashboard.
     for spec in DEFAULT_REPOS:
         repo_card(driver, spec)
-    shot(driver, artifacts_dir, "dashboard.png")
+    screenshot("dashboard.png")
     assert console_errors(driver) == []
 
 
-def test_units_toggle_switches_to_imperial(driver: WebDriver, base_url: str, artifacts_dir: Path) -> None:
+def test_units_toggle_switches_to_imperial(driver: WebDriver, base_url: str, screenshot: Shot) -> None:
     open_dashboard(driver, base_url)
     search(driver, "Berlin")
     wait_for_forecast(driver)
@@ -284,23 +285,23 @@ def test_units_toggle_switches_to_imperial(driver: WebDriver, base_url: str, art
         assert low <= high
     assert driver.find_element(By.ID, "current-wind").text.endswith("mph")
     assert "units=imperial" in driver.current_url
-    shot(driver, artifacts_dir, "dashboard-imperial.png")
+    screenshot("dashboard-imperial.png")
 
     driver.find_element(By.CSS_SELECTOR, 'label[for="units-metric"]').click()
     wait(driver).until(lambda d: weather_idle(d) and d.find_element(By.ID, "current-temperature-unit").text == "°C")
 
 
-def test_unknown_city_shows_alert(driver: WebDriver, base_url: str, artifacts_dir: Path) -> None:
+def test_unknown_city_shows_alert(driver: WebDriver, base_url: str, screenshot: Shot) -> None:
     open_dashboard(driver, base_url)
     search(driver, "Atlantis")
     alert = weather_alert(driver)
     assert "We couldn't find a city called \u201CAtlantis\u201D." in alert.text
     assert not driver.find_element(By.ID, "weather-content").is_displayed()
     assert driver.find_element(By.ID, "city-input").get_attribute("aria-invalid") == "true"
-    shot(driver, artifacts_dir, "dashboard-city-not-found.png")
+    screenshot("dashboard-city-not-found.png")
 
 
-def test_ambiguous_city_lists_candidates(driver: WebDriver, base_url: str, artifacts_dir: Path) -> None:
+def test_ambiguous_city_lists_candidates(driver: WebDriver, base_url: str, screenshot: Shot) -> None:
     open_dashboard(driver, base_url)
     search(driver, "London")
     alert = weather_alert(driver)
@@ -311,7 +312,7 @@ def test_ambiguous_city_lists_candidates(driver: WebDriver, base_url: str, artif
     assert {"GB", "CA", "US"} <= countries, countries
     for button in buttons:
         assert button.text.startswith("London")
-    shot(driver, artifacts_dir, "dashboard-ambiguous.png")
+    screenshot("dashboard-ambiguous.png")
 
     buttons[0].click()
     wait_for_forecast(driver)
@@ -329,17 +330,19 @@ def test_keyboard_only_search(driver: WebDriver, base_url: str) -> None:
         keys.send_keys(Keys.TAB).perform()
         if driver.switch_to.active_element.get_attribute("id") == "city-input":
             break
-    assert driver.switch_to.active_element.get_attribute("id") == "city-input"
+    field = driver.switch_to.active_element
+    assert field.get_attribute("id") == "city-input"
+    assert driver.execute_script("return getComputedStyle(arguments[0]).outlineStyle", field) != "none", \
+        "keyboard focus must be visible"
 
     # Escape closes the suggestions.
-    ActionChains(driver).send_keys("Lon").perform()
+    ActionChains(driver).send_keys("London").perform()
     wait_for_suggestions(driver)
     ActionChains(driver).send_keys(Keys.ESCAPE).perform()
     wait(driver).until(lambda d: d.find_element(By.ID, "city-input").get_attribute("aria-expanded") == "false")
     assert not driver.find_element(By.ID, "city-listbox").is_displayed()
 
     # Choose "Berlin" from the suggestions with the arrow keys and Enter.
-    field = driver.find_element(By.ID, "city-input")
     ActionChains(driver).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys("Berlin").perform()
     options = wait_for_suggestions(driver)
     ActionChains(driver).send_keys(Keys.ARROW_DOWN).perform()
@@ -364,7 +367,7 @@ def test_keyboard_only_search(driver: WebDriver, base_url: str) -> None:
     assert driver.switch_to.active_element.get_attribute("id") == "units-imperial"
 
 
-def test_narrow_viewport_has_no_horizontal_scroll(driver: WebDriver, base_url: str, artifacts_dir: Path) -> None:
+def test_narrow_viewport_has_no_horizontal_scroll(driver: WebDriver, base_url: str, screenshot: Shot) -> None:
     # A desktop window cannot be made 320 px wide, so emulate a 320 px viewport (as DevTools does).
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride", {"width": 320, "height": 900, "deviceScaleFactor": 1, "mobile": True}
@@ -378,7 +381,26 @@ def test_narrow_viewport_has_no_horizontal_scroll(driver: WebDriver, base_url: s
         repo_card(driver, spec)
     overflow = driver.execute_script("return document.documentElement.scrollWidth")
     assert overflow <= width, f"page is {overflow}px wide in a {width}px viewport"
-    shot(driver, artifacts_dir, "dashboard-320px.png")
+    screenshot("dashboard-320px.png")
+
+
+def test_reduced_motion_stops_animations(driver: WebDriver, base_url: str) -> None:
+    driver.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-reduced-motion", "value": "reduce"}]}
+    )
+    open_dashboard(driver, base_url)
+    names = driver.execute_script("""
+        const probe = (cls) => {
+          const el = document.createElement('span');
+          el.className = cls;
+          document.body.appendChild(el);
+          const name = getComputedStyle(el).animationName;
+          el.remove();
+          return name;
+        };
+        return [probe('spinner'), probe('skeleton-line')];
+    """)
+    assert names == ["none", "none"], names
 
 
 # ------------------------------------------------------------------ failure states (stubbed /api answers)
@@ -394,7 +416,7 @@ def _expected_clock_times(seconds_ahead: int, before: dt.datetime, after: dt.dat
 
 @pytest.mark.parametrize("variant", ["body-retryAfterSeconds", "body-resetAt", "header-Retry-After"])
 def test_rate_limited_weather_shows_retry_time(
-    driver: WebDriver, base_url: str, artifacts_dir: Path, variant: str
+    driver: WebDriver, base_url: str, screenshot: Shot, variant: str
 ) -> None:
     fields: dict[str, Any] = {"detail": "open-meteo answered 429.", "upstream": "open-meteo"}
     headers: dict[str, str] = {}
@@ -420,19 +442,20 @@ def test_rate_limited_weather_shows_retry_time(
     assert match.group(2) == "3"
     assert css(driver, "#weather-panel .alert-actions button"), "a retry button is offered"
     if variant == "body-retryAfterSeconds":
-        shot(driver, artifacts_dir, "dashboard-rate-limited.png")
+        screenshot("dashboard-rate-limited.png")
 
 
 @pytest.mark.parametrize(
-    ("kind", "status", "expected", "screenshot"),
+    ("kind", "status", "expected", "image"),
     [
-        ("upstream-unavailable", 503, "The weather service is unavailable right now.", "dashboard-upstream-unavailable.png"),
+        ("upstream-unavailable", 503, "The weather service is unavailable right now.",
+         "dashboard-upstream-unavailable.png"),
         ("upstream-unavailable", 502, "The weather service is unavailable right now.", None),
         ("upstream-timeout", 504, "The weather service took too long to answer.", "dashboard-timeout.png"),
     ],
 )
 def test_upstream_failures_show_messages(
-    driver: WebDriver, base_url: str, artifacts_dir: Path, kind: str, status: int, expected: str, screenshot: str | None
+    driver: WebDriver, base_url: str, screenshot: Shot, kind: str, status: int, expected: str, image: str | None
 ) -> None:
     body = problem(kind, status, "Upstream failure", detail="internal detail not shown", upstream="openweathermap")
     stub_api(driver, [problem_rule(r"^/api/weather\?", body)])
@@ -441,18 +464,18 @@ def test_upstream_failures_show_messages(
     alert = weather_alert(driver)
     assert expected in alert.text
     assert driver.find_element(By.ID, "weather-panel").get_attribute("aria-busy") == "false"
-    if screenshot:
-        shot(driver, artifacts_dir, screenshot)
+    if image:
+        screenshot(image)
 
 
-def test_invalid_parameter_shows_problem_detail(driver: WebDriver, base_url: str, artifacts_dir: Path) -> None:
+def test_invalid_parameter_shows_problem_detail(driver: WebDriver, base_url: str, screenshot: Shot) -> None:
     detail = "city must be 1-100 characters without control characters."
     body = problem("invalid-parameter", 400, "Invalid parameter", detail=detail, parameter="city")
     stub_api(driver, [problem_rule(r"^/api/weather\?", body)])
     open_dashboard(driver, base_url)
     search(driver, "Berlin")
     assert detail in weather_alert(driver).text
-    shot(driver, artifacts_dir, "dashboard-invalid-parameter.png")
+    screenshot("dashboard-invalid-parameter.png")
 
 
 def test_unknown_problem_type_falls_back_to_detail(driver: WebDriver, base_url: str) -> None:
@@ -463,7 +486,7 @@ def test_unknown_problem_type_falls_back_to_detail(driver: WebDriver, base_url: 
     assert "Short and stout." in weather_alert(driver).text
 
 
-def test_repository_not_found_and_rate_limited_cards(driver: WebDriver, base_url: str, artifacts_dir: Path) -> None:
+def test_repository_not_found_and_rate_limited_cards(driver: WebDriver, base_url: str, screenshot: Shot) -> None:
     not_found = problem("repository-not-found", 404, "Repository not found",
                         detail="Could not resolve to a Repository with the name 'nobody/nothing'.", upstream="github")
     limited = problem("upstream-rate-limited", 429, "Upstream rate limit reached", upstream="github",
@@ -482,24 +505,22 @@ def test_repository_not_found_and_rate_limited_cards(driver: WebDriver, base_url
     field.send_keys("ratelimited/repo", Keys.ENTER)
     card = repo_card(driver, "ratelimited/repo")
     alert = card.find_element(By.CSS_SELECTOR, '[role="alert"]')
-    assert re.search(r"GitHub .*try again at \d{2}:\d{2} \(in 10 min\)\.", alert.text), alert.text
+    assert re.search(r"^GitHub.*try again at \d{2}:\d{2} \(in 10 min\)\.", alert.text), alert.text
 
     field.send_keys("not a repo", Keys.ENTER)
     form_alert = wait(driver).until(lambda d: next(iter(css(d, '#repo-form [role="alert"]')), False))
     assert "owner/name" in form_alert.text
     for spec in DEFAULT_REPOS:
         repo_card(driver, spec)
-    shot(driver, artifacts_dir, "dashboard-repo-errors.png")
+    screenshot("dashboard-repo-errors.png")
 
     # Removing a card with the keyboard-accessible button.
     css(driver, '.repo-card[data-repo="nobody/nothing"] .repo-remove')[0].click()
     wait(driver).until(lambda d: not css(d, '.repo-card[data-repo="nobody/nothing"]'))
 
 
-def test_stale_and_simulated_badges(driver: WebDriver, base_url: str, artifacts_dir: Path) -> None:
-    rule = {"match": r"^/api/weather\?", "status": 200, "headers": {"Content-Type": "application/json"},
-            "body": weather_body("Staleton", stale=True, age=720)}
-    stub_api(driver, [rule])
+def test_stale_and_simulated_badges(driver: WebDriver, base_url: str, screenshot: Shot) -> None:
+    stub_api(driver, [json_rule(r"^/api/weather\?", weather_body("Staleton", stale=True, age=720))])
     open_dashboard(driver, base_url)
     search(driver, "Staleton")
     wait_for_forecast(driver)
@@ -507,7 +528,7 @@ def test_stale_and_simulated_badges(driver: WebDriver, base_url: str, artifacts_
     assert badges.find_element(By.CSS_SELECTOR, ".badge-simulated").text == "Simulated data"
     assert badges.find_element(By.CSS_SELECTOR, ".badge-stale").text == "Stale (cached 12 min ago)"
     assert [(lo, hi) for _, lo, hi in forecast_values(driver)] == [(4 + i, 12 + i) for i in range(5)]
-    shot(driver, artifacts_dir, "dashboard-stale.png")
+    screenshot("dashboard-stale.png")
 
 
 def test_api_strings_are_rendered_as_text(driver: WebDriver, base_url: str) -> None:
@@ -525,8 +546,8 @@ def test_api_strings_are_rendered_as_text(driver: WebDriver, base_url: str) -> N
         "freshness": {"stale": False, "ageSeconds": 0, "fetchedAt": "2025-03-20T14:41:07Z"},
     }
     stub_api(driver, [
-        {"match": r"^/api/weather\?", "status": 200, "headers": {"Content-Type": "application/json"}, "body": body},
-        {"match": r"^/api/repos/evil/repo$", "status": 200, "headers": {"Content-Type": "application/json"}, "body": repo},
+        json_rule(r"^/api/weather\?", body),
+        json_rule(r"^/api/repos/evil/repo$", repo),
     ])
     open_dashboard(driver, base_url)
     search(driver, "Anywhere")

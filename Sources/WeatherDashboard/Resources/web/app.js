@@ -306,11 +306,12 @@
       case 'upstream-rate-limited': {
         const date = retryDate(result);
         const when = date ? retryPhrase(date) : 'in a few minutes';
-        const subject = service === 'GitHub' ? 'GitHub' : service;
         return {
           kind,
           tone: 'warning',
-          text: `${subject} has received too many requests. Please try again ${when}.`,
+          text: service === 'GitHub'
+            ? `GitHub's rate limit has been reached. Please try again ${when}.`
+            : `${service} has received too many requests. Please try again ${when}.`,
           retryable: true,
         };
       }
@@ -769,6 +770,7 @@
 
     showWeatherContent(true);
     renderForecastChart($('forecast-chart-container'), data);
+    $('city-status').textContent = `Showing the weather for ${placeLabel(data.city)}.`;
   }
 
   function rememberInUrl(query) {
@@ -1055,7 +1057,9 @@
     });
     const entry = { ...repo, card, controller: null, id: repoCounter };
     repos.set(key, entry);
-    $('repo-list').appendChild(card);
+    // Cards the user adds go first, where they can see them; the defaults keep their order.
+    if (options.prepend) $('repo-list').prepend(card);
+    else $('repo-list').appendChild(card);
     loadRepo(entry);
     if (options.focus) card.focus();
     return entry;
@@ -1259,7 +1263,7 @@
       input.removeAttribute('aria-invalid');
       clear(errorArea);
       input.value = '';
-      addRepo(repo, { focus: true });
+      addRepo(repo, { focus: true, prepend: true });
     });
     input.addEventListener('input', () => {
       if (input.getAttribute('aria-invalid')) {

@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import InterchangeCore
+import Logging
+import OpenAPIHummingbird
+import OpenAPIRuntime
+import Persistence
+import ServiceLifecycle
+import ServiceRuntime
+import Webhooks
+
+/// The webhooks component: the delivery engine (a background service) and its admin API under `/admin/webhooks`.
+///
+/// Settings (see docs/webhooks.md):
+/// | key | environment | default |
+/// |---|---|---|
+/// | `webhooks.database` | `INTERCHANGE_WEBHOOKS_DATABASE_URL` | `sqlite:<dataDir>/webhooks.sqlite` |
+/// | `webhooks.adminToken` | `INTERCHANGE_ADMIN_TOKEN` | generated into `<dataDir>/admin-token` |
+/// | `webhooks.allowPrivateTargets` | `INTERCHANGE_WEBHOOKS_ALLOW_PRIVATE_TARGETS` | `false` |
+public struct WebhooksComponent: Component {
+    public let name = "webhooks"
+    public let summary = "Webhook delivery engine and its admin API (/admin/webhooks)"
+    public let engine: WebhookDeliveryEngine
+    private let adminToken: String
+
+    public init(engine: WebhookDeliveryEngine, adminToken: String) {
+        self.engine = engine
+        self.adminToken = adminToken
+    }
+
+    public func addRoutes(to router: Router<BasicRequestContext>) throws {
+        try WebhooksAdminAPI(engine: engine).registerHandlers(
+            on: router,
+            serverURL: try Servers.Server1.url(),
+            middlewares: [AdminTokenMiddleware(token: adminToken)]
+        )
+    }
+
+    public var services: [any Service] { [EngineService(engine: engine)] }
+
+    public func checkHealth() async throws {
+        _ = try await engine.store.deliveryCounts()
+    }
+
+    /// Runs the engine and closes its connections when it stops.
+    private struct EngineService: Service {
+        let engine: WebhookDeliveryEngine
+        func run() async throws {
+            try await engine.run()
+            try await engine.shutdown()
+            try await engine.store.database.shutdown()
+        }
+    }
+
+    /// The admin token: the configured one, or the one in `<dataDir>/admin-token`, created (mode 0600) when missing.
+    public static func adminToken(configured: String?, dataDirectory: String) throws -> String {
+        if let configured, !configured.isEmpty { return configured }
+        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("admin-token").path
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !existing.isEmpty {
+            return existing
+        }
+        let token = "ixa_" + WebhookSigner.generateMessageID().dropFirst(4)
+        guard FileManager.default.createFile(atPath: path, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ConfigurationError(field: "dataDir", reason: "cannot write the admin token to \(path)")
+        }
+        return token
+    }
+}
