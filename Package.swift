@@ -12,6 +12,8 @@ let package = Package(
         .executable(name: "interchange", targets: ["interchange"]),
         .library(name: "Resilience", targets: ["Resilience"]),
         .library(name: "HTTPIntegration", targets: ["HTTPIntegration"]),
+        .library(name: "Webhooks", targets: ["Webhooks"]),
+        .library(name: "Persistence", targets: ["Persistence"]),
         .library(name: "InterchangeTesting", targets: ["InterchangeTesting"]),
     ],
     dependencies: [
@@ -29,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
         .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
+        // Simulated third-party APIs
+        .package(url: "https://github.com/GraphQLSwift/Graphiti.git", from: "3.1.0"),
+        .package(url: "https://github.com/GraphQLSwift/GraphQL.git", from: "4.3.0"),
         // Security and persistence
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
@@ -143,6 +148,40 @@ let package = Package(
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
 
+        // MARK: Simulators of third-party APIs (real paths, auth, wire formats, errors)
+        .target(
+            name: "Simulators",
+            dependencies: [
+                "InterchangeCore",
+                "ServiceRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Graphiti", package: "Graphiti"),
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: Reference systems
+        .target(
+            name: "WeatherDashboard",
+            dependencies: [
+                "InterchangeCore",
+                "Resilience",
+                "HTTPIntegration",
+                "ServiceRuntime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/web")],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+
         // MARK: The CLI
         .target(
             name: "InterchangeCLI",
@@ -200,6 +239,29 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
+        ),
+        .testTarget(
+            name: "SimulatorsTests",
+            dependencies: [
+                "Simulators",
+                "InterchangeTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "WeatherDashboardTests",
+            dependencies: [
+                "WeatherDashboard",
+                "Simulators",
+                "HTTPIntegration",
+                "ServiceRuntime",
+                "InterchangeTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "PersistenceTests",

@@ -145,26 +145,26 @@ public final class ScriptedHTTPServer: Sendable {
             },
             logger: logger
         )
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [app],
-                gracefulShutdownSignals: [],
-                logger: logger
-            )
-        )
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [], logger: logger)
+        // Requests still in flight (a scripted delay) get a moment, then are cancelled.
+        configuration.maximumGracefulShutdownDuration = .milliseconds(500)
+        let group = ServiceGroup(configuration: configuration)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
             let port = await iterator.next() ?? 0
             server.portBox.withLock { $0 = port }
+            // Shut down gracefully, closing kept-alive connections properly: cancelling the server task while a
+            // connection is open trips SwiftNIO's "writer not finished" precondition.
+            let result: Result<T, any Error>
             do {
-                let result = try await body(server)
-                tasks.cancelAll()
-                return result
+                result = .success(try await body(server))
             } catch {
-                tasks.cancelAll()
-                throw error
+                result = .failure(error)
             }
+            await group.triggerGracefulShutdown()
+            try? await tasks.waitForAll()
+            return try result.get()
         }
     }
 

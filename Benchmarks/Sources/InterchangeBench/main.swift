@@ -4,7 +4,7 @@ struct InterchangeBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interchange-bench",
         abstract: "Interchange benchmarks; results and commands in docs/benchmarks.md.",
-        subcommands: [HTTPClientBenchmark.self, PolicyBenchmark.self]
+        subcommands: [HTTPClientBenchmark.self, PolicyBenchmark.self, WebhooksBenchmark.self]
     )
 }
 
@@ -22,6 +22,7 @@ do {
     switch command {
     case let http as HTTPClientBenchmark: try await http.run()
     case let policies as PolicyBenchmark: try await policies.run()
+    case let webhooks as WebhooksBenchmark: try await webhooks.run()
     default: try command.run()
     }
 } catch {

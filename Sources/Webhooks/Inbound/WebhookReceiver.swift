@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import InterchangeCore
 import ServiceRuntime
+import Synchronization
 
 /// The receiving end of a webhook: verify the signature over the raw bytes, record the event in the inbox,
 /// answer `2xx` at once — processing happens after the durable write, in an ``InboxProcessor``.
@@ -28,6 +29,19 @@ public struct WebhookReceiver: Sendable {
     public let inbox: WebhookInbox
     private let now: @Sendable () -> Date
     public let maxBodySize: Int
+    private let keys = PreparedKeys()
+
+    /// The verification keys for the current secrets, prepared again only when the secrets change.
+    private final class PreparedKeys: Sendable {
+        private let cache = Mutex<(secrets: [String], keys: WebhookVerificationKeys)?>(nil)
+
+        func keys(for secrets: [String], signer: WebhookSigner) throws -> WebhookVerificationKeys {
+            if let cached = cache.withLock({ $0 }), cached.secrets == secrets { return cached.keys }
+            let keys = try signer.verificationKeys(for: secrets)
+            cache.withLock { $0 = (secrets, keys) }
+            return keys
+        }
+    }
 
     /// - Parameters:
     ///   - source: names the sender in the inbox (`stripe`), so ids from different senders never collide.
@@ -53,7 +67,7 @@ public struct WebhookReceiver: Sendable {
     ///
     /// - Throws: ``WebhookVerificationError`` for a bad signature; ``ProblemError`` (400) for a payload without an event id.
     public func receive(body: Data, headers: HTTPFields) async throws -> Receipt {
-        let verified = try signer.verify(payload: body, headers: headers, secrets: secrets(), now: now())
+        let verified = try signer.verify(payload: body, headers: headers, keys: keys.keys(for: secrets(), signer: signer), now: now())
         let envelope = try? JSONDecoder().decode(Envelope.self, from: body)
         guard let eventID = verified.id ?? envelope?.id, !eventID.isEmpty else {
             throw ProblemError.invalidBody("the event has no id (expected a JSON object with an \"id\")", field: "id")

@@ -277,15 +277,32 @@ public final class WebhookDeliveryEngine: Service, Sendable {
             logger.error("cannot claim webhook deliveries", metadata: ["error": "\(error)"])
             return 0
         }
-        await withTaskGroup(of: Void.self) { group in
+        let completions = await withTaskGroup(of: WebhookStore.Completion?.self) { group in
             for claim in claims {
                 group.addTask { await self.attempt(claim) }
             }
+            var all: [WebhookStore.Completion] = []
+            for await completion in group {
+                if let completion { all.append(completion) }
+            }
+            return all
+        }
+        do {
+            // One commit for the batch; until then the deliveries stay leased, so a crash means a retry, not a loss.
+            for (endpointID, reason) in try await store.complete(completions) {
+                if let endpoint = claims.first(where: { $0.delivery.endpointID == endpointID })?.endpoint {
+                    await endpointDisabled(endpoint, reason: reason, at: now())
+                }
+            }
+        } catch {
+            // The database refused the outcomes: the leases expire and the deliveries are attempted again.
+            logger.error("cannot record webhook delivery outcomes", metadata: ["deliveries": "\(completions.count)", "error": "\(error)"])
         }
         return claims.count
     }
 
-    private func attempt(_ claim: WebhookStore.Claim) async {
+    /// Makes one attempt of a claimed delivery and returns what to record (nil: nothing, the lease will expire).
+    private func attempt(_ claim: WebhookStore.Claim) async -> WebhookStore.Completion? {
         var delivery = claim.delivery
         let startedAt = now()
         delivery.updatedAt = startedAt
@@ -294,16 +311,14 @@ public final class WebhookDeliveryEngine: Service, Sendable {
                 delivery.status = .failed
                 delivery.nextAttemptAt = nil
                 delivery.lastError = "the endpoint or message no longer exists"
-                try await store.complete(delivery, attempt: nil, endpointChange: .none)
-                return
+                return .init(delivery: delivery, attempt: nil, endpointChange: .none)
             }
             guard endpoint.enabled else {
                 delivery.status = .failed
                 delivery.nextAttemptAt = nil
                 delivery.lastError = "endpoint disabled: \(endpoint.disabledReason ?? "by an operator")"
-                try await store.complete(delivery, attempt: nil, endpointChange: .none)
                 metrics.outcome(.deadLettered)
-                return
+                return .init(delivery: delivery, attempt: nil, endpointChange: .none)
             }
             let guards = try guards(for: endpoint)
             let permit: CircuitBreaker.Permit
@@ -314,9 +329,8 @@ public final class WebhookDeliveryEngine: Service, Sendable {
                 let wait = open.retryAfter ?? configuration.endpointCircuitBreaker.waitDurationInOpenState
                 delivery.nextAttemptAt = startedAt.addingTimeInterval(wait.inSeconds)
                 delivery.lastError = "circuit open for this endpoint; next attempt when it half-opens"
-                try await store.complete(delivery, attempt: nil, endpointChange: .none)
                 metrics.outcome(.deferred)
-                return
+                return .init(delivery: delivery, attempt: nil, endpointChange: .none)
             }
             let attemptNumber = delivery.attempts + 1
             delivery.attempts = attemptNumber
@@ -342,7 +356,8 @@ public final class WebhookDeliveryEngine: Service, Sendable {
                 delivery.status = .succeeded
                 delivery.nextAttemptAt = nil
                 delivery.lastError = nil
-                change = .succeeded
+                // Clearing the run of failures is a write; skip it when there is none.
+                change = endpoint.failingSince == nil ? .none : .succeeded
                 metrics.outcome(.succeeded)
             case .gone:
                 guards.breaker.record(permit, failed: true, duration: .zero)
@@ -369,12 +384,10 @@ public final class WebhookDeliveryEngine: Service, Sendable {
                     metrics.outcome(.deadLettered)
                 }
             }
-            if let reason = try await store.complete(delivery, attempt: log, endpointChange: change) {
-                await endpointDisabled(endpoint, reason: reason, at: finishedAt)
-            }
+            return .init(delivery: delivery, attempt: log, endpointChange: change)
         } catch {
-            // The database refused the outcome: the lease expires and the delivery is attempted again.
-            logger.error("cannot record a webhook delivery outcome", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
+            logger.error("cannot attempt a webhook delivery", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
+            return nil
         }
     }
 

@@ -211,15 +211,18 @@ public struct WebhookStore: Sendable {
                 RETURNING *
                 """
             ).all()
-            var claims: [Claim] = []
-            for row in rows {
-                let delivery = try Self.decodeDelivery(row)
-                let endpoint = try await Self.endpoint(id: delivery.endpointID, on: sql)
-                let message = try await sql.select().column("*").from("webhook_messages").where("id", .equal, delivery.messageID).first()
-                    .map(Self.decodeMessage)
-                claims.append(Claim(delivery: delivery, endpoint: endpoint, message: message))
-            }
-            return claims
+            let deliveries = try rows.map(Self.decodeDelivery)
+            guard !deliveries.isEmpty else { return [] }
+            // Two set-based reads for the whole batch, rather than two per delivery.
+            let messages = try await sql.select().column("*").from("webhook_messages")
+                .where("id", .in, Array(Set(deliveries.map(\.messageID))))
+                .all().map(Self.decodeMessage)
+            let endpoints = try await sql.select().column("*").from("webhook_endpoints")
+                .where("id", .in, Array(Set(deliveries.map(\.endpointID))))
+                .all().map(Self.decodeEndpoint)
+            let messagesByID = Dictionary(messages.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            let endpointsByID = Dictionary(endpoints.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            return deliveries.map { Claim(delivery: $0, endpoint: endpointsByID[$0.endpointID], message: messagesByID[$0.messageID]) }
         }
     }
 
@@ -235,47 +238,76 @@ public struct WebhookStore: Sendable {
         case disable(reason: String, at: Date)
     }
 
+    /// The outcome of one claimed delivery, to record.
+    struct Completion: Sendable {
+        var delivery: WebhookDelivery
+        var attempt: WebhookAttempt?
+        var endpointChange: EndpointChange
+    }
+
+    /// Records a batch of outcomes in one transaction (one commit instead of one per delivery). Returns the
+    /// endpoints these outcomes disabled, with the reason. Until it commits, the deliveries stay leased; a crash
+    /// before the commit means they are attempted again — at-least-once, as webhooks are.
+    func complete(_ completions: [Completion]) async throws -> [(endpointID: String, reason: String)] {
+        guard !completions.isEmpty else { return [] }
+        return try await database.transaction { sql in
+            var disabled: [(String, String)] = []
+            for completion in completions {
+                if let reason = try await Self.record(completion.delivery, attempt: completion.attempt, endpointChange: completion.endpointChange, on: sql) {
+                    disabled.append((completion.delivery.endpointID, reason))
+                }
+            }
+            return disabled
+        }
+    }
+
     /// Records an attempt and the delivery's and endpoint's new state, atomically.
     /// Returns the reason the endpoint was disabled, when this outcome disabled it.
     @discardableResult
     func complete(_ delivery: WebhookDelivery, attempt: WebhookAttempt?, endpointChange: EndpointChange) async throws -> String? {
         try await database.transaction { sql in
-            if let attempt {
-                try await sql.insert(into: "webhook_attempts")
-                    .columns("delivery_id", "attempt", "started_at", "duration_ms", "status_code", "response_excerpt", "error")
-                    .values(
-                        SQLBind(attempt.deliveryID), SQLBind(attempt.attempt), SQLBind(attempt.startedAt.millisecondsSince1970),
-                        SQLBind(attempt.durationMilliseconds), SQLBind(attempt.statusCode), SQLBind(attempt.responseExcerpt),
-                        SQLBind(attempt.error)
-                    )
-                    .ignoringConflicts(with: ["delivery_id", "attempt"])
-                    .run()
-            }
-            try await Self.save(delivery, on: sql)
-            let id = delivery.endpointID
-            switch endpointChange {
-            case .none:
-                return nil
-            case .succeeded:
-                try await sql.update("webhook_endpoints").set("failing_since", to: SQLLiteral.null).where("id", .equal, id).run()
-                return nil
-            case .failed(let at, let disableAfter):
-                let since = try await sql.update("webhook_endpoints")
-                    .set(SQLIdentifier("failing_since"), to: SQLFunction("COALESCE", args: SQLIdentifier("failing_since"), SQLBind(at.millisecondsSince1970)))
-                    .where("id", .equal, id)
-                    .returning("failing_since", "enabled")
-                    .first()
-                guard let since, try since.decode(column: "enabled", as: Int.self) != 0,
-                    let started = try since.decode(column: "failing_since", as: Int64?.self),
-                    at.millisecondsSince1970 - started >= disableAfter.milliseconds
-                else { return nil }
-                let reason = "every delivery has failed since \(Date(millisecondsSince1970: started).formatted(.iso8601))"
-                try await Self.disable(id, reason: reason, at: at, on: sql)
-                return reason
-            case .disable(let reason, let at):
-                try await Self.disable(id, reason: reason, at: at, on: sql)
-                return reason
-            }
+            try await Self.record(delivery, attempt: attempt, endpointChange: endpointChange, on: sql)
+        }
+    }
+
+    private static func record(_ delivery: WebhookDelivery, attempt: WebhookAttempt?, endpointChange: EndpointChange, on sql: any SQLDatabase) async throws
+        -> String?
+    {
+        if let attempt {
+            try await sql.insert(into: "webhook_attempts")
+                .columns("delivery_id", "attempt", "started_at", "duration_ms", "status_code", "response_excerpt", "error")
+                .values(
+                    SQLBind(attempt.deliveryID), SQLBind(attempt.attempt), SQLBind(attempt.startedAt.millisecondsSince1970),
+                    SQLBind(attempt.durationMilliseconds), SQLBind(attempt.statusCode), SQLBind(attempt.responseExcerpt),
+                    SQLBind(attempt.error)
+                )
+                .ignoringConflicts(with: ["delivery_id", "attempt"])
+                .run()
+        }
+        try await Self.save(delivery, on: sql)
+        let id = delivery.endpointID
+        switch endpointChange {
+        case .none:
+            return nil
+        case .succeeded:
+            try await sql.update("webhook_endpoints").set("failing_since", to: SQLLiteral.null).where("id", .equal, id).run()
+            return nil
+        case .failed(let at, let disableAfter):
+            let since = try await sql.update("webhook_endpoints")
+                .set(SQLIdentifier("failing_since"), to: SQLFunction("COALESCE", args: SQLIdentifier("failing_since"), SQLBind(at.millisecondsSince1970)))
+                .where("id", .equal, id)
+                .returning("failing_since", "enabled")
+                .first()
+            guard let since, try since.decode(column: "enabled", as: Int.self) != 0,
+                let started = try since.decode(column: "failing_since", as: Int64?.self),
+                at.millisecondsSince1970 - started >= disableAfter.milliseconds
+            else { return nil }
+            let reason = "every delivery has failed since \(Date(millisecondsSince1970: started).formatted(.iso8601))"
+            try await Self.disable(id, reason: reason, at: at, on: sql)
+            return reason
+        case .disable(let reason, let at):
+            try await Self.disable(id, reason: reason, at: at, on: sql)
+            return reason
         }
     }
 

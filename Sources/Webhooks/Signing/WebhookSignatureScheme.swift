@@ -46,6 +46,14 @@ public struct WebhookSignatureHeaders: Sendable, Hashable {
     }
 }
 
+/// Secrets prepared for verification: decoded, and with the HMAC key already absorbed.
+///
+/// Build once with ``WebhookSigner/verificationKeys(for:)`` and reuse for every delivery until the secrets change.
+public struct WebhookVerificationKeys: Sendable {
+    let scheme: WebhookSignatureScheme
+    let hmacs: [HMAC<SHA256>]
+}
+
 /// A webhook whose signature checked out.
 public struct VerifiedWebhook: Sendable, Hashable {
     /// The message id (`webhook-id`) for Standard Webhooks; nil for Stripe, whose id is inside the payload.
@@ -64,7 +72,7 @@ public struct VerifiedWebhook: Sendable, Hashable {
 /// ```
 ///
 /// Verification is always over the raw bytes received, compares signatures in constant time (swift-crypto's
-/// `HMAC.isValidAuthenticationCode`), accepts any of several secrets (rotation) and any of several signatures
+/// `safeCompare` behind `MAC == Data`; each secret's MAC is computed once, incrementally, without copying the payload), accepts any of several secrets (rotation) and any of several signatures
 /// in the header, and rejects timestamps outside `tolerance` either way.
 public struct WebhookSigner: Sendable {
     public let scheme: WebhookSignatureScheme
@@ -82,21 +90,20 @@ public struct WebhookSigner: Sendable {
     ///   - id: the message id (Standard Webhooks only; required there).
     /// - Throws: ``WebhookVerificationError`` with ``WebhookVerificationError/Code/invalidSecret`` for a malformed secret.
     public func sign(payload: some DataProtocol, secrets: [String], id: String? = nil, timestamp: Date) throws -> WebhookSignatureHeaders {
+        let payload = payload as? Data ?? Data(payload)
         let seconds = Int64(timestamp.timeIntervalSince1970.rounded(.down))
         switch scheme {
         case .stripe:
-            let signed = Self.concatenate("\(seconds).", payload)
             let signatures = secrets.map { secret in
-                "v1=" + Self.hex(HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Data(secret.utf8))))
+                "v1=" + Self.hex(Self.mac(prefix: Array("\(seconds).".utf8), payload: payload, key: SymmetricKey(data: Array(secret.utf8))))
             }
             return WebhookSignatureHeaders(fields: [("Stripe-Signature", (["t=\(seconds)"] + signatures).joined(separator: ","))])
         case .standard:
             guard let id, !id.isEmpty else {
                 throw WebhookVerificationError(.invalidSecret, "Standard Webhooks signatures need a message id")
             }
-            let signed = Self.concatenate("\(id).\(seconds).", payload)
             let signatures = try secrets.map { secret in
-                "v1," + Data(HMAC<SHA256>.authenticationCode(for: signed, using: try Self.standardKey(secret))).base64EncodedString()
+                "v1," + Data(Self.mac(prefix: Array("\(id).\(seconds).".utf8), payload: payload, key: try Self.standardKey(secret))).base64EncodedString()
             }
             return WebhookSignatureHeaders(fields: [
                 ("webhook-id", id),
@@ -118,39 +125,103 @@ public struct WebhookSigner: Sendable {
         secrets: [String],
         now: Date = Date()
     ) throws -> VerifiedWebhook {
+        try verify(data: Self.data(payload), header: { headers($0.name) }, keys: verificationKeys(for: secrets), now: now)
+    }
+
+    /// ``verify(payload:headers:secrets:now:)`` with headers from `HTTPFields`.
+    public func verify(payload: some DataProtocol, headers: HTTPFields, secrets: [String], now: Date = Date()) throws -> VerifiedWebhook {
+        try verify(data: Self.data(payload), header: { headers[$0.field] }, keys: verificationKeys(for: secrets), now: now)
+    }
+
+    /// Verification with keys prepared once by ``verificationKeys(for:)``: the hot path for a receiver, which
+    /// skips decoding the secrets and absorbing the HMAC pads on every delivery.
+    public func verify(payload: some DataProtocol, headers: HTTPFields, keys: WebhookVerificationKeys, now: Date = Date()) throws -> VerifiedWebhook {
+        try verify(data: Self.data(payload), header: { headers[$0.field] }, keys: keys, now: now)
+    }
+
+    /// Keys for `secrets`, ready to verify with.
+    ///
+    /// - Throws: ``WebhookVerificationError`` with ``WebhookVerificationError/Code/invalidSecret`` for a malformed secret.
+    public func verificationKeys(for secrets: [String]) throws -> WebhookVerificationKeys {
+        let keys = try secrets.map { secret in
+            scheme == .standard ? try Self.standardKey(secret) : SymmetricKey(data: Array(secret.utf8))
+        }
+        return WebhookVerificationKeys(scheme: scheme, hmacs: keys.map { HMAC<SHA256>(key: $0) })
+    }
+
+    /// The signature headers, by the names the schemes give them.
+    enum SignatureHeader {
+        case stripeSignature, webhookID, webhookTimestamp, webhookSignature
+
+        var name: String {
+            switch self {
+            case .stripeSignature: "Stripe-Signature"
+            case .webhookID: "webhook-id"
+            case .webhookTimestamp: "webhook-timestamp"
+            case .webhookSignature: "webhook-signature"
+            }
+        }
+
+        var field: HTTPField.Name {
+            switch self {
+            case .stripeSignature: Self.stripeSignatureField
+            case .webhookID: Self.webhookIDField
+            case .webhookTimestamp: Self.webhookTimestampField
+            case .webhookSignature: Self.webhookSignatureField
+            }
+        }
+
+        static let stripeSignatureField = HTTPField.Name("Stripe-Signature")!
+        static let webhookIDField = HTTPField.Name("webhook-id")!
+        static let webhookTimestampField = HTTPField.Name("webhook-timestamp")!
+        static let webhookSignatureField = HTTPField.Name("webhook-signature")!
+    }
+
+    /// The payload as `Data` without copying when it already is (one non-generic implementation: generic code
+    /// called across modules is not specialised, and its metadata lookups cost more than hashing a small payload).
+    private static func data(_ payload: some DataProtocol) -> Data {
+        payload as? Data ?? Data(payload)
+    }
+
+    private func verify(data payload: Data, header: (SignatureHeader) -> String?, keys: WebhookVerificationKeys, now: Date) throws -> VerifiedWebhook {
+        guard keys.scheme == scheme else {
+            throw WebhookVerificationError(.invalidSecret, "the keys were prepared for the \(keys.scheme) scheme, not \(scheme)")
+        }
         switch scheme {
         case .stripe:
-            guard let header = headers("Stripe-Signature") else {
+            guard let value = header(.stripeSignature) else {
                 throw WebhookVerificationError(.missingHeader, "Stripe-Signature header is missing")
             }
-            let (timestamp, signatures) = try Self.parseStripeHeader(header)
+            let (timestamp, signatures) = try Self.parseStripeHeader(value)
             try checkTolerance(timestamp, now: now)
-            let signed = Self.concatenate("\(timestamp).", payload)
-            for secret in secrets {
-                let key = SymmetricKey(data: Data(secret.utf8))
-                for signature in signatures where HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signed, using: key) {
+            for prepared in keys.hmacs {
+                var hmac = prepared
+                Self.updatePrefix(&hmac, id: nil, timestamp: timestamp)
+                hmac.update(data: payload)
+                if Self.matchesAny(hmac.finalize(), signatures) {
                     return VerifiedWebhook(id: nil, timestamp: Date(timeIntervalSince1970: TimeInterval(timestamp)))
                 }
             }
             throw WebhookVerificationError(.noMatchingSignature, "no v1 signature in Stripe-Signature matches the payload")
         case .standard:
-            guard let id = headers("webhook-id") else { throw WebhookVerificationError(.missingHeader, "webhook-id header is missing") }
-            guard let timestampText = headers("webhook-timestamp") else {
+            guard let id = header(.webhookID) else { throw WebhookVerificationError(.missingHeader, "webhook-id header is missing") }
+            guard let timestampText = header(.webhookTimestamp) else {
                 throw WebhookVerificationError(.missingHeader, "webhook-timestamp header is missing")
             }
-            guard let signatureHeader = headers("webhook-signature") else {
+            guard let signatureHeader = header(.webhookSignature) else {
                 throw WebhookVerificationError(.missingHeader, "webhook-signature header is missing")
             }
             guard !id.isEmpty else { throw WebhookVerificationError(.malformedHeader, "webhook-id is empty") }
-            guard let timestamp = Int64(timestampText.trimmingCharacters(in: .whitespaces)) else {
+            guard let timestamp = Self.integer(Self.trimmed(timestampText.utf8)) else {
                 throw WebhookVerificationError(.malformedHeader, "webhook-timestamp '\(timestampText.prefix(32))' is not a Unix timestamp")
             }
             try checkTolerance(timestamp, now: now)
             let signatures = try Self.parseStandardSignatures(signatureHeader)
-            let keys = try secrets.map(Self.standardKey)
-            let signed = Self.concatenate("\(id).\(timestamp).", payload)
-            for key in keys {
-                for signature in signatures where HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signed, using: key) {
+            for prepared in keys.hmacs {
+                var hmac = prepared
+                Self.updatePrefix(&hmac, id: id, timestamp: timestamp)
+                hmac.update(data: payload)
+                if Self.matchesAny(hmac.finalize(), signatures) {
                     return VerifiedWebhook(id: id, timestamp: Date(timeIntervalSince1970: TimeInterval(timestamp)))
                 }
             }
@@ -158,9 +229,38 @@ public struct WebhookSigner: Sendable {
         }
     }
 
-    /// ``verify(payload:headers:secrets:now:)`` with headers from `HTTPFields`.
-    public func verify(payload: some DataProtocol, headers: HTTPFields, secrets: [String], now: Date = Date()) throws -> VerifiedWebhook {
-        try verify(payload: payload, headers: { name in HTTPField.Name(name).flatMap { headers[$0] } }, secrets: secrets, now: now)
+    /// Feeds `"<id>.<timestamp>."` (or `"<timestamp>."` without an id) in one call, from a stack buffer: each
+    /// `HMAC.update` crosses into swift-crypto's unspecialised generic code, which costs more than the bytes.
+    private static func updatePrefix(_ hmac: inout HMAC<SHA256>, id: String?, timestamp: Int64) {
+        var id = id
+        let idCount = id?.utf8.count ?? 0
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: idCount + 22) { buffer in
+            var end = 0
+            if idCount > 0 {
+                id?.withUTF8 { bytes in
+                    for byte in bytes {
+                        buffer[end] = byte
+                        end += 1
+                    }
+                }
+                buffer[end] = UInt8(ascii: ".")
+                end += 1
+            }
+            // Digits of the timestamp, written backwards from the end of their slot, then moved into place.
+            var digits: [UInt8] = []
+            var remaining = max(0, timestamp)
+            repeat {
+                digits.append(UInt8(ascii: "0") + UInt8(remaining % 10))
+                remaining /= 10
+            } while remaining > 0
+            for digit in digits.reversed() {
+                buffer[end] = digit
+                end += 1
+            }
+            buffer[end] = UInt8(ascii: ".")
+            end += 1
+            hmac.update(data: UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<end])))
+        }
     }
 
     private func checkTolerance(_ timestamp: Int64, now: Date) throws {
@@ -179,21 +279,22 @@ public struct WebhookSigner: Sendable {
     static func parseStripeHeader(_ header: String) throws -> (timestamp: Int64, signatures: [Data]) {
         var timestamp: Int64?
         var signatures: [Data] = []
-        for item in header.split(separator: ",") {
-            let pair = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard pair.count == 2 else { continue }
-            switch pair[0] {
-            case "t":
-                guard let value = Int64(pair[1]) else {
-                    throw WebhookVerificationError(.malformedHeader, "Stripe-Signature timestamp '\(pair[1].prefix(32))' is not a Unix timestamp")
+        for item in header.utf8.split(separator: UInt8(ascii: ",")) {
+            guard let equals = item.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let key = trimmed(item[item.startIndex..<equals])
+            let value = trimmed(item[item.index(after: equals)...])
+            if key.elementsEqual("t".utf8) {
+                guard let parsed = integer(value) else {
+                    throw WebhookVerificationError(
+                        .malformedHeader,
+                        "Stripe-Signature timestamp '\(String(decoding: value.prefix(32), as: UTF8.self))' is not a Unix timestamp"
+                    )
                 }
-                timestamp = value
-            case "v1":
+                timestamp = parsed
+            } else if key.elementsEqual("v1".utf8) {
                 // A v1 entry that is not 64 hex digits cannot match; skip it like Stripe's libraries do.
-                if let bytes = hexBytes(pair[1]), bytes.count == SHA256.byteCount { signatures.append(bytes) }
-            default:
-                continue  // v0 and unknown schemes are ignored
-            }
+                if let bytes = hexBytes(value), bytes.count == SHA256.byteCount { signatures.append(bytes) }
+            }  // v0 and unknown schemes are ignored
         }
         guard let timestamp else { throw WebhookVerificationError(.malformedHeader, "Stripe-Signature has no t= timestamp") }
         guard !signatures.isEmpty else { throw WebhookVerificationError(.malformedHeader, "Stripe-Signature has no valid v1 signature") }
@@ -202,10 +303,9 @@ public struct WebhookSigner: Sendable {
 
     static func parseStandardSignatures(_ header: String) throws -> [Data] {
         var signatures: [Data] = []
-        for item in header.split(separator: " ") where !item.isEmpty {
-            let parts = item.split(separator: ",", maxSplits: 1)
-            guard parts.count == 2, parts[0] == "v1" else { continue }  // other versions are ignored
-            if let bytes = Data(base64Encoded: String(parts[1])) { signatures.append(bytes) }
+        for item in header.utf8.split(separator: UInt8(ascii: " ")) {
+            guard let comma = item.firstIndex(of: UInt8(ascii: ",")), item[item.startIndex..<comma].elementsEqual("v1".utf8) else { continue }
+            if let bytes = Data(base64Encoded: Data(item[item.index(after: comma)...])) { signatures.append(bytes) }
         }
         guard !signatures.isEmpty else {
             throw WebhookVerificationError(.malformedHeader, "webhook-signature has no valid 'v1,<base64>' signature")
@@ -213,23 +313,64 @@ public struct WebhookSigner: Sendable {
         return signatures
     }
 
-    /// The HMAC key of a Standard Webhooks secret: the base64 after `whsec_` (padding optional, as in the
-    /// reference libraries).
+    /// The HMAC key of a Standard Webhooks secret: the base64 after `whsec_` (padding optional and URL-safe
+    /// characters accepted, as in the reference libraries).
     static func standardKey(_ secret: String) throws -> SymmetricKey {
-        var encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
-        encoded = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        let remainder = encoded.count % 4
-        if remainder != 0 { encoded += String(repeating: "=", count: 4 - remainder) }
-        guard let bytes = Data(base64Encoded: encoded), !bytes.isEmpty else {
+        var encoded = Array(secret.utf8.dropFirst(secret.hasPrefix("whsec_") ? 6 : 0))
+        for index in encoded.indices {
+            if encoded[index] == UInt8(ascii: "-") { encoded[index] = UInt8(ascii: "+") }
+            if encoded[index] == UInt8(ascii: "_") { encoded[index] = UInt8(ascii: "/") }
+        }
+        while encoded.count % 4 != 0 { encoded.append(UInt8(ascii: "=")) }
+        guard let bytes = Data(base64Encoded: Data(encoded)), !bytes.isEmpty else {
             throw WebhookVerificationError(.invalidSecret, "a Standard Webhooks secret must be 'whsec_' followed by base64")
         }
         return SymmetricKey(data: bytes)
     }
 
-    static func concatenate(_ prefix: String, _ payload: some DataProtocol) -> Data {
-        var data = Data(prefix.utf8)
-        data.append(contentsOf: payload)
-        return data
+    /// `bytes` without leading and trailing ASCII spaces and tabs.
+    static func trimmed<C: BidirectionalCollection>(_ bytes: C) -> C.SubSequence where C.Element == UInt8 {
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let start = bytes.firstIndex { !isSpace($0) } ?? bytes.endIndex
+        let end = bytes[start...].lastIndex { !isSpace($0) }.map { bytes.index(after: $0) } ?? start
+        return bytes[start..<end]
+    }
+
+    /// A non-negative decimal integer of at most 18 digits, or nil.
+    static func integer<C: Collection>(_ digits: C) -> Int64? where C.Element == UInt8 {
+        guard !digits.isEmpty, digits.count <= 18 else { return nil }
+        var value: Int64 = 0
+        for digit in digits {
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int64(digit - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
+    /// HMAC-SHA256 of `prefix` followed by `payload`, without copying the payload.
+    static func mac(prefix: [UInt8], payload: Data, key: SymmetricKey) -> HMAC<SHA256>.MAC {
+        var hmac = HMAC<SHA256>(key: key)
+        hmac.update(data: prefix)
+        hmac.update(data: payload)
+        return hmac.finalize()
+    }
+
+    /// Whether any candidate equals `expected`, in time independent of the bytes: every byte of every candidate of
+    /// the right length is compared, XOR-accumulated, with no early exit. (swift-crypto's own `safeCompare` does
+    /// the same behind `MAC == Data`, but through unspecialised generics that cost more than the comparison.)
+    static func matchesAny(_ expected: HMAC<SHA256>.MAC, _ candidates: [Data]) -> Bool {
+        expected.withUnsafeBytes { (mac: UnsafeRawBufferPointer) -> Bool in
+            var found: UInt8 = 0
+            for candidate in candidates where candidate.count == mac.count {
+                let difference = candidate.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> UInt8 in
+                    var difference: UInt8 = 0
+                    for index in 0..<mac.count { difference |= mac[index] ^ bytes[index] }
+                    return difference
+                }
+                found |= difference == 0 ? 1 : 0
+            }
+            return found == 1
+        }
     }
 
     static func hex(_ code: some Sequence<UInt8>) -> String {
@@ -242,15 +383,16 @@ public struct WebhookSigner: Sendable {
         return String(decoding: result, as: UTF8.self)
     }
 
-    static func hexBytes(_ text: String) -> Data? {
+    static func hexBytes<C: Collection>(_ text: C) -> Data? where C.Element == UInt8 {
         guard text.count % 2 == 0 else { return nil }
-        var bytes = Data(capacity: text.count / 2)
-        var iterator = text.utf8.makeIterator()
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(text.count / 2)
+        var iterator = text.makeIterator()
         while let high = iterator.next(), let low = iterator.next() {
             guard let h = nibble(high), let l = nibble(low) else { return nil }
             bytes.append(h << 4 | l)
         }
-        return bytes
+        return Data(bytes)
     }
 
     private static func nibble(_ character: UInt8) -> UInt8? {

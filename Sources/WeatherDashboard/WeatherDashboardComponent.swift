@@ -1,0 +1,75 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPIntegration
+import Hummingbird
+import Logging
+import OpenAPIHummingbird
+import OpenAPIRuntime
+import Resilience
+import ServiceLifecycle
+import ServiceRuntime
+import Synchronization
+
+/// Reference system 1: the weather & repository dashboard — the page at `/`, its API under `/api/`.
+///
+/// Every upstream call goes through its own ``ResilientHTTPClient`` (so each upstream has its own circuit
+/// breaker, retry budget and timeouts), and every answer through a single-flight TTL cache with stale-if-error.
+public struct WeatherDashboardComponent: RootServingComponent {
+    public let name = "weather"
+    public let summary = "weather & repository dashboard: the page at /, its API under /api/"
+
+    private let configuration: DashboardConfiguration
+    private let assets: WebAssets
+    private let runtime: Runtime
+
+    /// - Parameter selfBaseURL: where this process listens, for upstreams served by in-process simulators.
+    public init(configuration: DashboardConfiguration, selfBaseURL: @escaping @Sendable () -> String, logger: Logger) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.assets = try WebAssets.bundled()
+        self.runtime = Runtime(configuration: configuration, selfBaseURL: selfBaseURL, logger: logger)
+    }
+
+    public func addRoutes(to router: Router<BasicRequestContext>) throws {
+        assets.addRoutes(to: router)
+        let runtime = self.runtime
+        try WeatherDashboardAPI(service: { try runtime.service() }).registerHandlers(on: router)
+    }
+
+    public var services: [any Service] { [runtime] }
+
+    /// Builds the service on first use (the simulators' base URL is known only once the server is bound) and
+    /// closes the shared HTTP client at shutdown.
+    final class Runtime: Service, Sendable {
+        private let configuration: DashboardConfiguration
+        private let selfBaseURL: @Sendable () -> String
+        private let logger: Logger
+        private let httpClient: HTTPClient
+        private let built = Mutex<DashboardService?>(nil)
+
+        init(configuration: DashboardConfiguration, selfBaseURL: @escaping @Sendable () -> String, logger: Logger) {
+            self.configuration = configuration
+            self.selfBaseURL = selfBaseURL
+            self.logger = logger
+            var ahc = HTTPClient.Configuration()
+            ahc.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+            ahc.connectionPool.retryConnectionEstablishment = false
+            ahc.timeout = .init(connect: .seconds(5))
+            self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ahc)
+        }
+
+        func service() throws -> DashboardService {
+            try built.withLock { built in
+                if let built { return built }
+                let service = try configuration.makeService(httpClient: httpClient, selfBaseURL: selfBaseURL(), logger: logger)
+                built = service
+                return service
+            }
+        }
+
+        func run() async throws {
+            try? await gracefulShutdown()
+            try await httpClient.shutdown()
+        }
+    }
+}
