@@ -188,6 +188,8 @@ let package = Package(
             dependencies: [
                 "InterchangeCore",
                 "Persistence",
+                "Simulators",
+                "WeatherDashboard",
                 "Webhooks",
                 "WebhooksAdmin",
                 "WebhooksAdminClient",
@@ -257,9 +259,11 @@ let package = Package(
                 "HTTPIntegration",
                 "ServiceRuntime",
                 "InterchangeTesting",
+                "Resilience",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Fixtures")]
         ),

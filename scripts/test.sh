@@ -6,7 +6,8 @@ source "$(dirname "$0")/lib/postgres.sh"
 require_swift
 cd "$ROOT"
 
-python_venv tests/interop/requirements.txt
+apt_install chromium chromium-driver
+python_venv tests/interop/requirements.txt tests/browser/requirements.txt
 
 log "building (debug) with tests"
 swift build --build-tests
@@ -25,15 +26,24 @@ log "interop tests (official clients from PyPI against Interchange)"
 INTERCHANGE_BIN="$ROOT/.build/debug/interchange" "$VENV/bin/pytest" -q tests/interop \
   --junitxml="$ARTIFACTS/interop.xml" || status=1
 
+log "browser tests (headless Chromium against interchange up)"
+INTERCHANGE_BIN="$ROOT/.build/debug/interchange" "$VENV/bin/pytest" -q tests/browser \
+  --junitxml="$ARTIFACTS/browser.xml" || status=1
+
 echo
 log "summary"
 grep -E '^(✔|✘) Test run' "$ARTIFACTS/swift-test.log" || echo "swift test: no summary (build or crash failure; see $ARTIFACTS/swift-test.log)"
-python3 - "$ARTIFACTS/interop.xml" <<'PY' || true
-import sys, xml.etree.ElementTree as ET
-suite = ET.parse(sys.argv[1]).getroot()
-suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
-a = suite.attrib
-print(f"pytest: {a['tests']} tests, {a['failures']} failures, {a['errors']} errors, {a['skipped']} skipped")
+python3 - "$ARTIFACTS/interop.xml" "$ARTIFACTS/browser.xml" <<'PY' || true
+import os, sys, xml.etree.ElementTree as ET
+for path in sys.argv[1:]:
+    if not os.path.exists(path):
+        print(f"{os.path.basename(path)}: no report (the suite did not run)")
+        continue
+    suite = ET.parse(path).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    a = suite.attrib
+    name = os.path.splitext(os.path.basename(path))[0]
+    print(f"pytest {name}: {a['tests']} tests, {a['failures']} failures, {a['errors']} errors, {a['skipped']} skipped")
 PY
 [ $status -eq 0 ] && log "all tests passed" || log "TESTS FAILED"
 exit $status

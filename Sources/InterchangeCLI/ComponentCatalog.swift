@@ -29,10 +29,11 @@ public enum ComponentCatalog {
     }
 
     /// The components, in the order `up` starts them.
-    public static let entries: [Entry] = [webhooks]
+    public static let entries: [Entry] = [weather] + simulatorEntries + [webhooks]
 
     /// Config-file keys the components read, so unknown keys can be reported.
-    public static let configurationKeys: Set<String> = ["webhooks.database", "webhooks.adminToken", "webhooks.allowPrivateTargets"]
+    public static let configurationKeys: Set<String> = Set(["webhooks.database", "webhooks.adminToken", "webhooks.allowPrivateTargets"])
+        .union(dashboardKeys)
 
     static let webhooks = Entry(
         name: "webhooks",

@@ -24,12 +24,22 @@ enum InputValidation {
         return value.uppercased()
     }
 
-    static func coordinate(_ value: Double?, parameter: String, limit: Double) throws -> Double? {
-        guard let value else { return nil }
-        guard value.isFinite, abs(value) <= limit else {
-            throw ProblemError.invalidParameter(parameter, "must be between -\(Int(limit)) and \(Int(limit)) (got \(value))")
+    /// Decimal degrees within ±`limit`.
+    static func coordinate(_ text: String?, parameter: String, limit: Double) throws -> Double? {
+        guard let text else { return nil }
+        guard let value = Double(text), value.isFinite, abs(value) <= limit else {
+            throw ProblemError.invalidParameter(parameter, "must be a number between -\(Int(limit)) and \(Int(limit)) (got '\(text.prefix(32))')")
         }
         return value
+    }
+
+    /// `metric` (the default) or `imperial`.
+    static func units(_ text: String?) throws -> Units {
+        guard let text else { return .metric }
+        guard let units = Units(rawValue: text) else {
+            throw ProblemError.invalidParameter("units", "must be metric or imperial (got '\(text.prefix(32))')")
+        }
+        return units
     }
 
     /// A GitHub login: 1–39 characters, letters, digits and single inner hyphens.

@@ -13,11 +13,11 @@ struct WeatherDashboardAPI: APIProtocol {
         let country = try InputValidation.country(query.country)
         let latitude = try InputValidation.coordinate(query.lat, parameter: "lat", limit: 90)
         let longitude = try InputValidation.coordinate(query.lon, parameter: "lon", limit: 180)
+        let units = try InputValidation.units(query.units)
         guard (latitude == nil) == (longitude == nil) else {
             throw ProblemError.invalidParameter(latitude == nil ? "lat" : "lon", "lat and lon must be given together")
         }
         guard city != nil || latitude != nil else { throw ProblemError.invalidParameter("city", "is required (or lat and lon)") }
-        let units: Units = query.units == .imperial ? .imperial : .metric
         let service = try service()
         do {
             switch try await service.weather(city: city, country: country, latitude: latitude, longitude: longitude, units: units) {

@@ -33,7 +33,10 @@ public struct WeatherDashboardComponent: RootServingComponent {
     public func addRoutes(to router: Router<BasicRequestContext>) throws {
         assets.addRoutes(to: router)
         let runtime = self.runtime
-        try WeatherDashboardAPI(service: { try runtime.service() }).registerHandlers(on: router)
+        try WeatherDashboardAPI(service: { try runtime.service() }).registerHandlers(
+            on: router,
+            configuration: .init(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
+        )
     }
 
     public var services: [any Service] { [runtime] }

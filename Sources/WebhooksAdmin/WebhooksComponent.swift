@@ -32,6 +32,7 @@ public struct WebhooksComponent: Component {
         try WebhooksAdminAPI(engine: engine).registerHandlers(
             on: router,
             serverURL: try Servers.Server1.url(),
+            configuration: .init(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
             middlewares: [AdminTokenMiddleware(token: adminToken)]
         )
     }

@@ -17,13 +17,24 @@ enum GitHub {
 
     struct Repository: Decodable, Equatable {
         struct Count: Decodable, Equatable { let totalCount: Int }
-        struct Language: Decodable, Equatable { let name: String; let color: String? }
+        struct Language: Decodable, Equatable {
+            let name: String
+            let color: String?
+        }
         struct Languages: Decodable, Equatable {
-            struct Edge: Decodable, Equatable { let size: Int; let node: Language }
+            struct Edge: Decodable, Equatable {
+                let size: Int
+                let node: Language
+            }
             let totalSize: Int
             let edges: [Edge]
         }
-        struct Release: Decodable, Equatable { let name: String?; let tagName: String; let publishedAt: String?; let url: String }
+        struct Release: Decodable, Equatable {
+            let name: String?
+            let tagName: String
+            let publishedAt: String?
+            let url: String
+        }
         struct Ref: Decodable, Equatable {
             struct Target: Decodable, Equatable {
                 struct History: Decodable, Equatable { let nodes: [Commit] }
@@ -69,7 +80,10 @@ enum GitHub {
 
     struct ErrorsOnly: Decodable {
         struct Error: Decodable {
-            struct Location: Decodable, Equatable { let line: Int; let column: Int }
+            struct Location: Decodable, Equatable {
+                let line: Int
+                let column: Int
+            }
             let type: String?
             let code: String?
             let path: [String]?
@@ -171,8 +185,11 @@ struct GitHubSimulatorTests {
             #expect(limited.header("x-ratelimit-remaining") == "0")
             #expect(limited.header("x-ratelimit-used") == "3")
             #expect(limited.header("x-ratelimit-limit") == "3")
-            let recorded = String(decoding: try fixture("github/error-rate-limited.json"), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            let userID = try #require(limited.text.split(separator: " ").last?.filter(\.isNumber))
+            let recorded = String(decoding: try fixture("github/error-rate-limited.json"), as: UTF8.self).trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
+            let lastWord = limited.text.split(separator: " ").last.map(String.init) ?? ""
+            let userID = lastWord.filter { $0.isNumber }
             #expect(limited.text == recorded.replacingOccurrences(of: "1234567", with: userID))
             let errors = try limited.decode(GitHub.ErrorsOnly.self)
             #expect(errors.errors.first?.type == "RATE_LIMIT" && errors.errors.first?.code == "graphql_rate_limit")
@@ -299,7 +316,9 @@ struct GitHubSimulatorTests {
             let hello = try await post(client, request(query, owner: "octocat", name: "Hello-World")).decode(GitHub.DashboardResponse.self)
             #expect(hello.data.repository?.primaryLanguage == nil && hello.data.repository?.latestRelease == nil)
             #expect(hello.data.repository?.defaultBranchRef?.name == "master")
-            let empty = try await post(client, request(query, owner: "interchange-demo", name: "empty-repository")).decode(GitHub.DashboardResponse.self)
+            let empty = try await post(client, request(query, owner: "interchange-demo", name: "empty-repository")).decode(
+                GitHub.DashboardResponse.self
+            )
             #expect(empty.data.repository?.defaultBranchRef == nil && empty.data.repository?.description == nil)
         }
     }
@@ -325,9 +344,17 @@ struct GitHubSimulatorTests {
             )
             #expect(response.status == .ok)
             #expect(response.text.contains(#""open":{"totalCount":232},"all":{"totalCount":1267},"merged":{"totalCount":2381}"#))
-            #expect(response.text.contains(#""languages":{"totalCount":5,"totalSize":8213610,"edges":[{"size":3167,"node":{"name":"Dockerfile"}},{"size":9904"#))
-            #expect(response.text.contains(#""target":{"oid":"5619336f030b68308b3a8fa4cf5e92bcca660926","history":{"totalCount":30,"nodes":[{"oid":"5619336f"#))
-            #expect(response.text.components(separatedBy: #"{"oid":"#).count - 1 == 12)
+            #expect(
+                response.text.contains(
+                    #""languages":{"totalCount":5,"totalSize":8213610,"edges":[{"size":3167,"node":{"name":"Dockerfile"}},{"size":9904"#
+                )
+            )
+            #expect(
+                response.text.contains(
+                    #""target":{"oid":"5619336f030b68308b3a8fa4cf5e92bcca660926","history":{"totalCount":30,"nodes":[{"oid":"5619336f"#
+                )
+            )
+            #expect(response.text.components(separatedBy: #"{"oid":"#).count - 1 == 1 + 12, "the target and 12 history nodes")
 
             let tooMany = try await post(client, request("{ repository(owner: \"apple\", name: \"swift\") { languages(first: 101) { totalSize } } }"))
             let error = try #require(try tooMany.decode(GitHub.ErrorsOnly.self).errors.first)

@@ -157,7 +157,8 @@ struct OpenMeteoSimulatorTests {
             #expect(response.text.contains(#""precipitation_sum":["#) && response.text.contains(#""elevation":25.0"#))
 
             let reordered = try await client.execute(
-                uri: "/v1/forecast?latitude=52.52&longitude=13.41&current=wind_speed_10m,temperature_2m&daily=precipitation_probability_max&forecast_days=3",
+                uri:
+                    "/v1/forecast?latitude=52.52&longitude=13.41&current=wind_speed_10m,temperature_2m&daily=precipitation_probability_max&forecast_days=3",
                 method: .get
             )
             let text = reordered.text
@@ -200,8 +201,11 @@ struct OpenMeteoSimulatorTests {
         let world = SimulatedWorld.standard
         let tokyo = try #require(world.cities(named: "Tokyo").first)
         try await withSimulator { client in
-            let forecast = try await client.execute(uri: "/v1/forecast?latitude=\(tokyo.latitude)&longitude=\(tokyo.longitude)&current=temperature_2m&timezone=auto", method: .get)
-                .decode(OpenMeteo.Forecast.self)
+            let forecast = try await client.execute(
+                uri: "/v1/forecast?latitude=\(tokyo.latitude)&longitude=\(tokyo.longitude)&current=temperature_2m&timezone=auto",
+                method: .get
+            )
+            .decode(OpenMeteo.Forecast.self)
             let sample = world.weather(at: tokyo.place, hour: fixtureTime)
             #expect(forecast.current?.temperature_2m == (sample.temperature * 10).rounded() / 10)
             #expect(forecast.timezone == "Asia/Tokyo" && forecast.utc_offset_seconds == 32_400 && forecast.timezone_abbreviation == "GMT+9")
@@ -212,11 +216,17 @@ struct OpenMeteoSimulatorTests {
     @Test("hourly series and unixtime are served too")
     func hourly() async throws {
         try await withSimulator { client in
-            let forecast = try await client.execute(uri: "/v1/forecast?latitude=35.69&longitude=139.69&hourly=temperature_2m&forecast_days=2&timezone=auto", method: .get)
-                .decode(OpenMeteo.Forecast.self)
+            let forecast = try await client.execute(
+                uri: "/v1/forecast?latitude=35.69&longitude=139.69&hourly=temperature_2m&forecast_days=2&timezone=auto",
+                method: .get
+            )
+            .decode(OpenMeteo.Forecast.self)
             #expect(forecast.hourly?.time.count == 48 && forecast.hourly?.temperature_2m?.count == 48)
             #expect(forecast.hourly?.time.first == "2025-03-21T00:00")
-            let unix = try await client.execute(uri: "/v1/forecast?latitude=35.69&longitude=139.69&daily=sunrise&forecast_days=1&timeformat=unixtime", method: .get)
+            let unix = try await client.execute(
+                uri: "/v1/forecast?latitude=35.69&longitude=139.69&daily=sunrise&forecast_days=1&timeformat=unixtime&timezone=auto",
+                method: .get
+            )
             #expect(unix.text.contains(#""daily_units":{"time":"unixtime","sunrise":"unixtime"}"#))
             // Tokyo's local midnight of 2025-03-21 is 15:00 UTC the day before.
             #expect(unix.text.contains(#""daily":{"time":[1742482800],"sunrise":[174"#))
@@ -259,7 +269,10 @@ struct OpenMeteoSimulatorTests {
         try await withSimulators([simulator]) { client in
             let search = try await client.execute(uri: "/sim/open-meteo-geocoding/v1/search?name=Berlin", method: .get)
             #expect(search.status == .ok)
-            let forecast = try await client.execute(uri: "/sim/open-meteo/v1/forecast?latitude=52.52&longitude=13.41&current=temperature_2m", method: .get)
+            let forecast = try await client.execute(
+                uri: "/sim/open-meteo/v1/forecast?latitude=52.52&longitude=13.41&current=temperature_2m",
+                method: .get
+            )
             #expect(forecast.status == .ok)
             let crossed = try await client.execute(uri: "/sim/open-meteo/v1/search?name=Berlin", method: .get)
             #expect(crossed.status == .notFound)

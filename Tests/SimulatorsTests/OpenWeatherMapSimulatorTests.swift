@@ -24,7 +24,10 @@ enum OpenWeatherMap {
     }
 
     struct Current: Decodable {
-        struct Coordinates: Decodable { let lon: Double; let lat: Double }
+        struct Coordinates: Decodable {
+            let lon: Double
+            let lat: Double
+        }
         struct Main: Decodable {
             let temp: Double
             let feels_like: Double
@@ -35,9 +38,19 @@ enum OpenWeatherMap {
             let sea_level: Int
             let grnd_level: Int
         }
-        struct Wind: Decodable { let speed: Double; let deg: Int; let gust: Double? }
+        struct Wind: Decodable {
+            let speed: Double
+            let deg: Int
+            let gust: Double?
+        }
         struct Clouds: Decodable { let all: Int }
-        struct System: Decodable { let type: Int?; let id: Int?; let country: String?; let sunrise: Int; let sunset: Int }
+        struct System: Decodable {
+            let type: Int?
+            let id: Int?
+            let country: String?
+            let sunrise: Int
+            let sunset: Int
+        }
 
         let coord: Coordinates
         let weather: [Condition]
@@ -207,7 +220,9 @@ struct OpenWeatherMapSimulatorTests {
             let optional: Set<String> = ["$.list[].rain", "$.list[].rain.3h", "$.list[].snow", "$.list[].snow.3h"]
             try expectSameShape(response.data, as: fixture("openweathermap/forecast-london-metric.json"), optional: optional)
 
-            let three = try await client.execute(uri: "/data/2.5/forecast?q=Berlin&cnt=3&appid=\(key)", method: .get).decode(OpenWeatherMap.Forecast.self)
+            let three = try await client.execute(uri: "/data/2.5/forecast?q=Berlin&cnt=3&appid=\(key)", method: .get).decode(
+                OpenWeatherMap.Forecast.self
+            )
             #expect(three.list.count == 3 && three.cnt == 3 && three.city.name == "Berlin" && three.city.timezone == 3_600)
         }
     }
@@ -294,7 +309,9 @@ struct OpenWeatherMapSimulatorTests {
     @Test("coordinates far from any city still get weather, with an empty name")
     func openOcean() async throws {
         try await withSimulator { client in
-            let weather = try await client.execute(uri: "/data/2.5/weather?lat=-40&lon=-140&appid=\(key)", method: .get).decode(OpenWeatherMap.Current.self)
+            let weather = try await client.execute(uri: "/data/2.5/weather?lat=-40&lon=-140&appid=\(key)", method: .get).decode(
+                OpenWeatherMap.Current.self
+            )
             #expect(weather.name == "" && weather.id == 0 && weather.sys.country == nil)
             #expect(weather.timezone == -9 * 3_600)
         }

@@ -123,7 +123,18 @@ struct SimulatorControlsTests {
             }
             let json: HTTPFields = [.contentType: "application/json"]
             let initial = try await client.execute(uri: "/sim/openweathermap/_sim/control", method: .get).decode(Snapshot.self)
-            #expect(initial == Snapshot(simulator: "openweathermap-sim", latencyMs: 0, errorRate: 0, outage: false, rateLimited: false, totalRequests: 0, requests: [:]))
+            #expect(
+                initial
+                    == Snapshot(
+                        simulator: "openweathermap-sim",
+                        latencyMs: 0,
+                        errorRate: 0,
+                        outage: false,
+                        rateLimited: false,
+                        totalRequests: 0,
+                        requests: [:]
+                    )
+            )
 
             let put = try await client.execute(
                 uri: "/sim/openweathermap/_sim/control",
@@ -138,17 +149,37 @@ struct SimulatorControlsTests {
             let down = try await client.execute(uri: "/sim/openweathermap/data/2.5/weather?q=Berlin&appid=\(key)", method: .get)
             #expect(down.status == .serviceUnavailable)
 
-            let partial = try await client.execute(uri: "/sim/openweathermap/_sim/control", method: .put, headers: json, body: ByteBuffer(string: #"{"errorRate":0.5}"#))
+            let partial = try await client.execute(
+                uri: "/sim/openweathermap/_sim/control",
+                method: .put,
+                headers: json,
+                body: ByteBuffer(string: #"{"errorRate":0.5}"#)
+            )
             let afterPartial = try partial.decode(Snapshot.self)
             #expect(afterPartial.outage && afterPartial.errorRate == 0.5, "a PUT changes only what it names")
             #expect(afterPartial.requests == ["/data/2.5/weather": 1], "counted by the API's own path")
 
-            let invalid = try await client.execute(uri: "/sim/openweathermap/_sim/control", method: .put, headers: json, body: ByteBuffer(string: #"{"errorRate":2}"#))
+            let invalid = try await client.execute(
+                uri: "/sim/openweathermap/_sim/control",
+                method: .put,
+                headers: json,
+                body: ByteBuffer(string: #"{"errorRate":2}"#)
+            )
             #expect(invalid.status == .badRequest)
             #expect(invalid.headers[.contentType] == "application/problem+json" && invalid.text.contains(#""field":"errorRate""#))
-            let unknown = try await client.execute(uri: "/sim/openweathermap/_sim/control", method: .put, headers: json, body: ByteBuffer(string: #"{"outrage":true}"#))
+            let unknown = try await client.execute(
+                uri: "/sim/openweathermap/_sim/control",
+                method: .put,
+                headers: json,
+                body: ByteBuffer(string: #"{"outrage":true}"#)
+            )
             #expect(unknown.status == .badRequest && unknown.text.contains(#""field":"outrage""#))
-            let wrongType = try await client.execute(uri: "/sim/openweathermap/_sim/control", method: .put, headers: json, body: ByteBuffer(string: #"{"outage":"yes"}"#))
+            let wrongType = try await client.execute(
+                uri: "/sim/openweathermap/_sim/control",
+                method: .put,
+                headers: json,
+                body: ByteBuffer(string: #"{"outage":"yes"}"#)
+            )
             #expect(wrongType.status == .badRequest)
             #expect(simulator.controls.errorRate == 0.5, "a rejected PUT changes nothing")
 
@@ -192,6 +223,50 @@ struct SimulatorControlsTests {
             )
             #expect(graphql.status == .ok)
             #expect(try await client.execute(uri: "/graphql", method: .post).status == .notFound)
+        }
+    }
+}
+
+@Suite("Simulators over a real socket")
+struct LiveSimulatorTests {
+    @Test("the three simulators answer over HTTP/1.1 as mounted by `interchange up`")
+    func live() async throws {
+        let date = TestDate()
+        let world = SimulatedWorld.standard
+        let weather = OpenWeatherMapSimulator(basePath: OpenWeatherMapSimulator.embeddedBasePath, now: date.now, world: world)
+        let meteo = OpenMeteoSimulator(
+            geocodingBasePath: OpenMeteoSimulator.embeddedGeocodingBasePath,
+            forecastBasePath: OpenMeteoSimulator.embeddedForecastBasePath,
+            now: date.now,
+            world: world
+        )
+        let github = GitHubSimulator(basePath: GitHubSimulator.embeddedBasePath, now: date.now)
+        try await withSimulators([weather, meteo, github], over: .live) { client in
+            let geo = try await client.execute(uri: "/sim/openweathermap/geo/1.0/direct?q=S%C3%A3o+Paulo&appid=interchange-demo-key", method: .get)
+            #expect(geo.status == .ok && geo.text.contains(#""name":"São Paulo""#))
+            let search = try await client.execute(uri: "/sim/open-meteo-geocoding/v1/search?name=Z%C3%BCrich", method: .get)
+            #expect(search.status == .ok && search.text.contains(#""name":"Zürich""#))
+            let forecast = try await client.execute(
+                uri: "/sim/open-meteo/v1/forecast?latitude=64.13548&longitude=-21.89541&daily=weather_code",
+                method: .get
+            )
+            #expect(forecast.status == .ok)
+            let graphql = try await client.execute(
+                uri: "/sim/github/graphql",
+                method: .post,
+                headers: [.authorization: "bearer interchange-demo-token", .contentType: "application/json"],
+                body: ByteBuffer(bytes: try fixture("github/repository-request.json"))
+            )
+            #expect(graphql.status == .ok && graphql.text.contains(#""nameWithOwner":"apple/swift-nio""#))
+            #expect(graphql.headers[HTTPField.Name("x-ratelimit-remaining")!] == "4999")
+            let control = try await client.execute(
+                uri: "/sim/github/_sim/control",
+                method: .put,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"outage":true}"#)
+            )
+            #expect(control.status == .ok)
+            #expect(github.controls.outage)
         }
     }
 }

@@ -21,12 +21,13 @@ final class TestDate: Sendable {
 /// Runs `body` against a router with the project's ProblemMiddleware and `components`' routes.
 func withSimulators(
     _ components: [any Component],
+    over setup: TestingSetup = .router,
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let router = Router()
     router.add(middleware: ProblemMiddleware())
     for component in components { try component.addRoutes(to: router) }
-    try await Application(router: router).test(.router, body)
+    try await Application(router: router).test(setup, body)
 }
 
 extension TestResponse {
@@ -42,10 +43,11 @@ extension TestResponse {
     }
 }
 
-/// The text of a fixture under `Tests/Fixtures/upstream/`.
+/// The text of a recorded upstream response under `Tests/WeatherDashboardTests/Fixtures/` (shared by the
+/// simulators' tests and the dashboard's client tests).
 func fixture(_ path: String) throws -> Data {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    return try Data(contentsOf: root.appendingPathComponent("Fixtures/upstream").appendingPathComponent(path))
+    return try Data(contentsOf: root.appendingPathComponent("WeatherDashboardTests/Fixtures").appendingPathComponent(path))
 }
 
 /// A JSON document's structure: every member path with its JSON type (`main.temp: number`,
@@ -74,7 +76,12 @@ enum JSONShape {
 
     /// Object members in document order.
     indirect enum Node: Decodable {
-        case null, bool(Bool), number(Double), string(String), array([Node]), object([(String, Node)])
+        case null
+        case bool(Bool)
+        case number(Double)
+        case string(String)
+        case array([Node])
+        case object([(String, Node)])
 
         struct Key: CodingKey {
             var stringValue: String
@@ -140,7 +147,8 @@ func expectSameShape(_ simulated: Data, as recorded: Data, optional: Set<String>
     let recordedShape = try JSONShape.of(recorded).filter { !optional.contains($0.key) }
     let missing = recordedShape.filter { simulatedShape[$0.key] == nil }.keys.sorted()
     let extra = simulatedShape.filter { recordedShape[$0.key] == nil }.keys.sorted()
-    let retyped = recordedShape.filter { key, type in simulatedShape[key].map { $0 != type && $0 != "null" && type != "null" } ?? false }.keys.sorted()
+    let retyped = recordedShape.filter { key, type in simulatedShape[key].map { $0 != type && $0 != "null" && type != "null" } ?? false }.keys
+        .sorted()
     #expect(missing.isEmpty, "members missing from the simulated body: \(missing)", sourceLocation: sourceLocation)
     #expect(extra.isEmpty, "members upstream does not send: \(extra)", sourceLocation: sourceLocation)
     #expect(retyped.isEmpty, "members with another JSON type than upstream's: \(retyped)", sourceLocation: sourceLocation)

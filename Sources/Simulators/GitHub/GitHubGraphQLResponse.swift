@@ -71,19 +71,23 @@ enum GitHubGraphQLResponse {
 
     /// GitHub's wording and `extensions` for GraphQLSwift's most common validation messages.
     static func translate(_ message: String) -> (message: String, extensions: [(String, String)])? {
-        let quoted = message.split(separator: "\"", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        let quoted = message.split(separator: "\"", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map {
+            String($0.element)
+        }
+        // `Cannot query field "foo" on type "Repository".` (perhaps with suggestions)
         if message.hasPrefix("Cannot query field "), quoted.count >= 2 {
             let (field, type) = (quoted[0], quoted[1])
             return ("Field '\(field)' doesn't exist on type '\(type)'", [("code", "undefinedField"), ("typeName", type), ("fieldName", field)])
         }
-        if message.hasPrefix("Unknown argument "), quoted.count >= 2 {
-            let argument = quoted[0]
-            let field = quoted[1].split(separator: ".").last.map(String.init) ?? quoted[1]
+        // `Field "repository" on type "Query" does not have argument "color".`
+        if message.hasPrefix("Field "), message.contains("does not have argument"), quoted.count >= 3 {
+            let (field, argument) = (quoted[0], quoted[2])
             return (
                 "Field '\(field)' doesn't accept argument '\(argument)'",
                 [("code", "argumentNotAccepted"), ("name", field), ("typeName", "Field"), ("argumentName", argument)]
             )
         }
+        // `Field "repository" argument "name" of type "String!" is required, but it was not provided.`
         if message.hasPrefix("Field "), message.contains("is required, but it was not provided"), quoted.count >= 2 {
             let (field, argument) = (quoted[0], quoted[1])
             return (

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The repositories the GitHub simulator knows. `apple/swift-nio` carries the fixture's values
-/// (`Tests/Fixtures/upstream/github/repository-apple-swift-nio.json`); the others are plausible but
+/// (`Tests/WeatherDashboardTests/Fixtures/github/repository-apple-swift-nio.json`); the others are plausible but
 /// illustrative: counts, sizes, releases and commits are made up, commit oids are derived, not real.
 enum GitHubRepositories {
     static let languageColors: [String: String] = [
@@ -193,7 +193,10 @@ enum GitHubRepositories {
             release: ("Swift 6.0.3 Release", "swift-6.0.3-RELEASE", "2024-12-11T19:15:30Z"),
             defaultBranch: "main",
             createdAt: "2015-10-23T21:15:07Z",
-            authors: [("Slava Pestov", "slavapestov"), ("Doug Gregor", "DougGregor"), ("Holly Borla", "hborla"), ("Pavel Yaskevich", "xedin"), ("Alex Hoppen", "ahoppen")],
+            authors: [
+                ("Slava Pestov", "slavapestov"), ("Doug Gregor", "DougGregor"), ("Holly Borla", "hborla"), ("Pavel Yaskevich", "xedin"),
+                ("Alex Hoppen", "ahoppen"),
+            ],
             lastCommit: "2025-03-20T17:41:12Z"
         ),
         Specification(

@@ -25,7 +25,7 @@ import Synchronization
 ///   `IssueConnection`/`PullRequestConnection { totalCount }`, `Release`, `RateLimit { cost limit remaining
 ///   resetAt used nodeCount }`; enums `IssueState`, `PullRequestState`, `LanguageOrderField`,
 ///   `OrderDirection`; input `LanguageOrder`; scalars `DateTime`, `URI`, `GitObjectID`. Introspection works.
-/// - Repositories (``repositoryNames``): `apple/swift-nio` with the fixture's values, and nine more with
+/// - Repositories (``repositoryNames``): `apple/swift-nio` with the fixture's values, and ten more with
 ///   illustrative data; names resolve case-insensitively. Unknown → HTTP 200, `repository: null` and a
 ///   `NOT_FOUND` error (`type, path, locations, message`); other root fields still resolve.
 /// - Auth: `Authorization: bearer <token>` or `token <token>` (scheme case-insensitive). No header → 401
@@ -284,11 +284,19 @@ public struct GitHubSimulator: Component {
     }
 
     static func badCredentials() -> Response {
-        .literal(.unauthorized, #"{"message":"Bad credentials","documentation_url":"https://docs.github.com/graphql","status":"401"}"#, headers: baseHeaders)
+        .literal(
+            .unauthorized,
+            #"{"message":"Bad credentials","documentation_url":"https://docs.github.com/graphql","status":"401"}"#,
+            headers: baseHeaders
+        )
     }
 
     static func problemsParsingJSON() -> Response {
-        .literal(.badRequest, #"{"message":"Problems parsing JSON","documentation_url":"https://docs.github.com/graphql","status":"400"}"#, headers: baseHeaders)
+        .literal(
+            .badRequest,
+            #"{"message":"Problems parsing JSON","documentation_url":"https://docs.github.com/graphql","status":"400"}"#,
+            headers: baseHeaders
+        )
     }
 
     static func unavailable() -> Response {

@@ -31,7 +31,7 @@ import ServiceRuntime
 ///   0–16, `count` outside 1–100, an unknown time zone. `429` with the fixture's body when rate limited.
 /// - Headers: `Content-Type: application/json; charset=utf-8`, nothing else (upstream sends no rate-limit headers).
 ///
-/// **Does not cover** several locations in one call, `format=protobuf`/`flatbuffers`/`csv`/`xlsx`,
+/// **Does not cover** `language=` (names are English), several locations in one call, `format=protobuf`/`flatbuffers`/`csv`/`xlsx`,
 /// `past_days`, `minutely_15`, weather-model selection, `elevation=`, `cell_selection`, or the real quotas.
 /// The grid cell is simulated by snapping to 0.1° latitude × 0.02° longitude. Daily and hourly times use the
 /// UTC offset in force at request time (no mid-series daylight-saving switch). Geocoding results carry no
@@ -165,7 +165,12 @@ public struct OpenMeteoSimulator: Component {
         let longitude = try Self.coordinate(query, "longitude", limit: 180, name: "Longitude")
         var units = OpenMeteoUnits()
         units.temperature = try Self.enumeration(query, "temperature_unit", type: "TemperatureUnit", default: .celsius)
-        units.windSpeed = try Self.enumeration(query, query["wind_speed_unit"] == nil ? "windspeed_unit" : "wind_speed_unit", type: "WindspeedUnit", default: .kmh)
+        units.windSpeed = try Self.enumeration(
+            query,
+            query["wind_speed_unit"] == nil ? "windspeed_unit" : "wind_speed_unit",
+            type: "WindspeedUnit",
+            default: .kmh
+        )
         units.precipitation = try Self.enumeration(query, "precipitation_unit", type: "PrecipitationUnit", default: .mm)
         units.unixTime = try Self.timeFormat(query)
         let current = try Self.variables(query, "current", from: OpenMeteoHourlyVariable.all, type: "WeatherVariable")
@@ -173,7 +178,9 @@ public struct OpenMeteoSimulator: Component {
         let daily = try Self.variables(query, "daily", from: OpenMeteoDailyVariable.all, type: "DailyWeatherVariable")
         var days = 7
         if let text = query.nonEmpty("forecast_days") {
-            guard let value = Int(text), (0...16).contains(value) else { throw BadRequest(reason: "Forecast days is invalid. Allowed range 0 to 16.") }
+            guard let value = Int(text), (0...16).contains(value) else {
+                throw BadRequest(reason: "Forecast days is invalid. Allowed range 0 to 16.")
+            }
             days = value
         }
         let zone = try zone(query, latitude: latitude, longitude: longitude)
@@ -191,15 +198,15 @@ public struct OpenMeteoSimulator: Component {
             ("timezone_abbreviation", .string(zone.abbreviation(at: now))),
             ("elevation", .fixed(place.elevation, decimals: 1)),
         ]
-        let timeUnit = units.timeUnit
         if !current.isEmpty {
             let sample = world.weather(at: place, hour: now)
             let quarter = Date(timeIntervalSince1970: Double(Int(floor(now.timeIntervalSince1970)) / 900 * 900))
-            members.append(
-                ("current_units", .object([("time", .string(timeUnit)), ("interval", .string("seconds"))] + current.map { ($0.name, .string($0.variable.unit(units))) }))
-            )
-            members.append(
-                ("current", .object([("time", time(quarter)), ("interval", .int(900))] + current.map { ($0.name, $0.variable.value(sample, units)) }))
+            members += Self.section(
+                "current",
+                current,
+                leading: [("time", .string(units.timeUnit), time(quarter)), ("interval", .string("seconds"), .int(900))],
+                unit: { $0.unit(units) },
+                value: { $0.value(sample, units) }
             )
         }
         // Local midnight today, in UTC seconds.
@@ -207,15 +214,12 @@ public struct OpenMeteoSimulator: Component {
         let firstHour = localToday * 86_400 - offset
         if !hourly.isEmpty {
             let samples = (0..<(days * 24)).map { world.weather(at: place, hour: Date(timeIntervalSince1970: Double(firstHour + $0 * 3_600))) }
-            members.append(("hourly_units", .object([("time", .string(timeUnit))] + hourly.map { ($0.name, .string($0.variable.unit(units))) })))
-            members.append(
-                (
-                    "hourly",
-                    .object(
-                        [("time", .array(samples.map { time($0.time) }))]
-                            + hourly.map { entry in (entry.name, .array(samples.map { entry.variable.value($0, units) })) }
-                    )
-                )
+            members += Self.section(
+                "hourly",
+                hourly,
+                leading: [("time", .string(units.timeUnit), .array(samples.map { time($0.time) }))],
+                unit: { $0.unit(units) },
+                value: { variable in .array(samples.map { variable.value($0, units) }) }
             )
         }
         if !daily.isEmpty {
@@ -231,15 +235,33 @@ public struct OpenMeteoSimulator: Component {
                     utcOffset: offset
                 )
             }
-            members.append(("daily_units", .object([("time", .string(timeUnit))] + daily.map { ($0.name, .string($0.variable.unit(units))) })))
             let times: [WireJSON] = dayValues.enumerated().map { index, day in
                 units.unixTime ? .int(firstHour + index * 86_400) : .string(day.date.dateString)
             }
-            members.append(
-                ("daily", .object([("time", .array(times))] + daily.map { entry in (entry.name, .array(dayValues.map { entry.variable.value($0, units) })) }))
+            members += Self.section(
+                "daily",
+                daily,
+                leading: [("time", .string(units.timeUnit), .array(times))],
+                unit: { $0.unit(units) },
+                value: { variable in .array(dayValues.map { variable.value($0, units) }) }
             )
         }
         return .object(members)
+    }
+
+    /// The `<key>_units` and `<key>` members: the leading members (`time`, `interval`) with their units, then
+    /// the variables in the order asked.
+    static func section<Variable>(
+        _ key: String,
+        _ variables: [(name: String, variable: Variable)],
+        leading: [(name: String, unit: WireJSON, value: WireJSON)],
+        unit: (Variable) -> String,
+        value: (Variable) -> WireJSON
+    ) -> [(String, WireJSON)] {
+        [
+            ("\(key)_units", .object(leading.map { ($0.name, $0.unit) } + variables.map { ($0.name, .string(unit($0.variable))) })),
+            (key, .object(leading.map { ($0.name, $0.value) } + variables.map { ($0.name, value($0.variable)) })),
+        ]
     }
 
     static func coordinate(_ query: QueryParameters, _ key: String, limit: Double, name: String) throws -> Double {
@@ -254,7 +276,12 @@ public struct OpenMeteoSimulator: Component {
         return value
     }
 
-    static func enumeration<Value: RawRepresentable<String>>(_ query: QueryParameters, _ key: String, type: String, default value: Value) throws -> Value {
+    static func enumeration<Value: RawRepresentable<String>>(
+        _ query: QueryParameters,
+        _ key: String,
+        type: String,
+        default value: Value
+    ) throws -> Value {
         guard let text = query.nonEmpty(key) else { return value }
         guard let parsed = Value(rawValue: text) else {
             throw BadRequest(reason: "Cannot initialize \(type) from invalid String value \(text) for key \(key)")

@@ -120,7 +120,10 @@ struct OpenMeteoDailyVariable: Sendable {
             unit: { $0.snowfallUnit },
             value: { $1.snowfall(waterMillimetres: $0.hours.filter(\.isSnow).reduce(0) { $0 + $1.precipitation }) }
         ),
-        "precipitation_hours": .init(unit: { _ in "h" }, value: { day, _ in .fixed(Double(day.hours.filter { $0.precipitation > 0 }.count), decimals: 1) }),
+        "precipitation_hours": .init(
+            unit: { _ in "h" },
+            value: { day, _ in .fixed(Double(day.hours.filter { $0.precipitation > 0 }.count), decimals: 1) }
+        ),
         "precipitation_probability_max": .init(unit: { _ in "%" }, value: { day, _ in .int(day.hours.map(\.precipitationProbability).max() ?? 0) }),
         "wind_speed_10m_max": .init(unit: { $0.windSpeedUnit }, value: { $1.windSpeed($0.hours.map(\.windSpeed).max() ?? 0) }),
         "wind_gusts_10m_max": .init(unit: { $0.windSpeedUnit }, value: { $1.windSpeed($0.hours.map(\.windGust).max() ?? 0) }),
