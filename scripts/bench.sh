@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in release mode and prints Markdown tables for docs/benchmarks.md.
-#   scripts/bench.sh [http-client|policies|all]
+#   scripts/bench.sh [http-client|policies|webhooks|dashboard|all]
 source "$(dirname "$0")/lib/common.sh"
 require_swift
 cd "$ROOT/Benchmarks"
 which=${1:-all}
 log "building benchmarks (release)"
+# SwiftPM keeps the build plan of this package across runs and misses source files added to the root package
+# it depends on by path; dropping the plan makes it re-scan (a few seconds).
+rm -f .build/release/description.json
 swift build -c release --product InterchangeBench >&2
 BENCH="$ROOT/Benchmarks/.build/release/InterchangeBench"
 
-if [ "$which" = all ] || [ "$which" = http-client ]; then
+# wait_for_line FILE PATTERN — waits up to 60 s for a line matching PATTERN, prints the first URL in it.
+wait_for_url() {
+  for _ in $(seq 1 600); do
+    grep -qE "$2" "$1" 2>/dev/null && { grep -oE 'http://127\.0\.0\.1:[0-9]+' "$1" | head -1; return 0; }
+    sleep 0.1
+  done
+  die "no '$2' in $1"
+}
+
+start_nginx() {
   apt_install nginx-light 2>/dev/null || apt_install nginx
   NGINX_DIR=$(mktemp -d); PORT=$(free_port)
   cat > "$NGINX_DIR/nginx.conf" <<CONF
@@ -25,9 +37,45 @@ http {
 }
 CONF
   nginx -c "$NGINX_DIR/nginx.conf"
-  trap 'kill $(cat "$NGINX_DIR/nginx.pid") 2>/dev/null; rm -rf "$NGINX_DIR"' EXIT
-  echo "## HTTP client: pipeline vs raw AsyncHTTPClient (nginx 'return 200' on 127.0.0.1:$PORT, 1 worker)"
-  "$BENCH" http-client --url "http://127.0.0.1:$PORT/" --concurrency 16 --seconds 5 --rounds 3
+  stop_with_parent $$ sh -c "kill \$(cat $NGINX_DIR/nginx.pid); rm -rf $NGINX_DIR"
+  NGINX="http://127.0.0.1:$PORT"
+}
+
+if [ "$which" = all ] || [ "$which" = http-client ]; then
+  [ -n "${NGINX:-}" ] || start_nginx
+  echo "## HTTP client: pipeline vs raw AsyncHTTPClient (nginx return 200 on $NGINX, 1 worker)"
+  "$BENCH" http-client --url "$NGINX/" --concurrency 16 --seconds 5 --rounds 3
+  echo
+fi
+if [ "$which" = all ] || [ "$which" = webhooks ]; then
+  [ -n "${NGINX:-}" ] || start_nginx
+  source "$ROOT/scripts/lib/postgres.sh"
+  start_postgres
+  "$BENCH" webhooks --receiver "$NGINX/hooks" --postgres "$INTERCHANGE_TEST_POSTGRES_URL"
+fi
+if [ "$which" = all ] || [ "$which" = dashboard ]; then
+  # The real `interchange up` (release, built by this package from the root package) against a plain
+  # Hummingbird hello-world, both on loopback, measured interleaved by ../shared/tools/compare-http.
+  swift build -c release --product interchange >&2
+  WORK=$(mktemp -d)
+  "$ROOT/Benchmarks/.build/release/interchange" up --port 0 --data-dir "$WORK/data" --log-level error > "$WORK/up.log" 2>&1 &
+  UP_PID=$!
+  "$BENCH" hello-server > "$WORK/hello.log" 2>&1 &
+  HELLO_PID=$!
+  trap 'kill $UP_PID $HELLO_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+  UP=$(wait_for_url "$WORK/up.log" "listening on")
+  HELLO=$(wait_for_url "$WORK/hello.log" "listening on")
+  curl -sf "$UP/api/weather?city=Berlin" > /dev/null || die "the dashboard did not answer"
+  echo "## Dashboard: cached /api/weather vs a Hummingbird hello-world (interchange up, release)"
+  COMPARE=${COMPARE_HTTP:-$ROOT/../shared/tools/compare-http}
+  "$COMPARE" -d 5 -c 32 -r 3 "$HELLO/hello" "$UP/api/weather?city=Berlin"
+  echo
+  echo "## The same, against a bare Hummingbird route answering the same number of bytes (1204)"
+  "$COMPARE" -d 5 -c 32 -r 3 "$HELLO/bytes" "$UP/api/weather?city=Berlin"
+  echo
+  echo "## Body size alone: the 1204-byte bare route vs hello-world, both in the bare server"
+  "$COMPARE" -d 5 -c 32 -r 3 "$HELLO/hello" "$HELLO/bytes"
+  kill $UP_PID $HELLO_PID 2>/dev/null || true
   echo
 fi
 if [ "$which" = all ] || [ "$which" = policies ]; then

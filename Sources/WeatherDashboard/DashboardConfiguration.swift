@@ -40,6 +40,9 @@ public struct DashboardConfiguration: Sendable {
         public var repositoryTTL: Duration = .seconds(5 * 60)
         public var repositoryStaleIfError: Duration = .seconds(3600)
         public var citiesTTL: Duration = .seconds(24 * 3600)
+        /// How long a rendered `/api/` answer is replayed byte for byte before it is rendered again (`nil`: never).
+        /// Bounds JSON encoding to once per URL per period under load; answers may be this much older.
+        public var responseMicroCacheTTL: Duration? = .seconds(1)
 
         public init() {}
     }

@@ -33,8 +33,12 @@ public struct WeatherDashboardComponent: RootServingComponent {
     public func addRoutes(to router: Router<BasicRequestContext>) throws {
         assets.addRoutes(to: router)
         let runtime = self.runtime
+        let api = router.group()
+        if let ttl = configuration.cachePolicy.responseMicroCacheTTL {
+            api.add(middleware: ResponseMicroCache(pathPrefixes: ["/api/"], ttl: ttl, clock: configuration.clock))
+        }
         try WeatherDashboardAPI(service: { try runtime.service() }).registerHandlers(
-            on: router,
+            on: api,
             configuration: .init(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
         )
     }

@@ -66,7 +66,7 @@ struct ProcessTests {
         return (Int(response.status.code), response.headers.first(name: "content-type"), String(buffer: body))
     }
 
-    @Test("up serves the landing page, /health and /metrics, answers unknown routes with problem+json, and stops on SIGTERM")
+    @Test("up serves the dashboard at /, the landing page, /health and /metrics, answers unknown routes with problem+json, and stops on SIGTERM")
     func upLifecycle() async throws {
         let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("interchange-\(UUID().uuidString)").path
         let running = try RunningProcess(["up", "--port", "0", "--data-dir", dataDirectory])
@@ -74,7 +74,10 @@ struct ProcessTests {
         let health = try await get("\(running.url)/health")
         #expect(health.status == 200)
         #expect(health.body.contains(#""status":"up""#))
-        let landing = try await get("\(running.url)/")
+        let dashboard = try await get("\(running.url)/")
+        #expect(dashboard.status == 200 && dashboard.contentType?.hasPrefix("text/html") == true)
+        #expect(dashboard.body.contains("Weather &amp; repository dashboard"))
+        let landing = try await get("\(running.url)/interchange")
         #expect(landing.status == 200 && landing.contentType?.hasPrefix("text/html") == true)
         #expect(landing.body.contains("<h1>Interchange</h1>"))
         let metrics = try await get("\(running.url)/metrics")

@@ -40,4 +40,24 @@ struct W3CTracerTests {
         #expect(span.parentSpanID == nil)
         #expect("\(span.traceContext.traceID)".count == 32)
     }
+
+    @Test("new traces get distinct, non-zero trace and span ids, also from concurrent tasks")
+    func distinctIDs() async {
+        let tracer = W3CTracer()
+        let ids = await withTaskGroup(of: [String].self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    (0..<2500).flatMap { _ in
+                        let span = tracer.startSpan("root", context: .topLevel)
+                        return ["t\(span.traceContext.traceID)", "s\(span.traceContext.spanID)"]
+                    }
+                }
+            }
+            return await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(ids.count == 20_000)
+        #expect(Set(ids).count == ids.count)
+        #expect(!ids.contains("t" + String(repeating: "0", count: 32)))
+        #expect(!ids.contains("s" + String(repeating: "0", count: 16)))
+    }
 }

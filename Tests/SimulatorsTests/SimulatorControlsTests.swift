@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import InterchangeTesting
 import Simulators
 import Testing
 
@@ -93,18 +94,19 @@ struct SimulatorControlsTests {
 
     @Test("latency is added to each request")
     func latency() async throws {
-        let simulator = OpenWeatherMapSimulator(now: date.now, controls: SimulatorControls(.init(latency: .milliseconds(120))))
+        let clock = ManualClock()
+        let simulator = OpenWeatherMapSimulator(now: date.now, controls: SimulatorControls(.init(latency: .milliseconds(120)), clock: clock))
         try await withSimulators([simulator]) { client in
-            let clock = ContinuousClock()
-            let start = clock.now
-            let response = try await client.execute(uri: "/geo/1.0/direct?q=Berlin&appid=\(key)", method: .get)
-            let elapsed = clock.now - start
-            #expect(response.status == .ok)
-            #expect(elapsed >= .milliseconds(120))
+            async let delayed = client.execute(uri: "/geo/1.0/direct?q=Berlin&appid=\(key)", method: .get)
+            await clock.waitForSleepers(1)
+            #expect(clock.sleeps == [.milliseconds(120)])
+            clock.advance(by: .milliseconds(120))
+            let slow = try await delayed
+            #expect(slow.status == .ok)
             simulator.controls.latency = .zero
-            let fastStart = clock.now
-            _ = try await client.execute(uri: "/geo/1.0/direct?q=Berlin&appid=\(key)", method: .get)
-            #expect(clock.now - fastStart < .milliseconds(120))
+            let fast = try await client.execute(uri: "/geo/1.0/direct?q=Berlin&appid=\(key)", method: .get)
+            #expect(fast.status == .ok)
+            #expect(clock.sleeps == [.milliseconds(120)], "no latency, no wait")
         }
     }
 

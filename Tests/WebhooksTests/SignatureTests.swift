@@ -95,6 +95,37 @@ struct SignatureTests {
         }
     }
 
+    @Test("signatures are found among others: unknown versions, short or non-hex entries, uppercase hex, spaces")
+    func lenientHeaderShapes() throws {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        let stripe = WebhookSigner(scheme: .stripe)
+        let stripeSigned = try stripe.sign(payload: body, secrets: [secret], timestamp: now)["Stripe-Signature"]!
+        let hex = String(stripeSigned.split(separator: "v1=")[1])
+        for header in [
+            "t=1767225600, v0=abc, v1=\(String(repeating: "0", count: 64)), v1=\(hex.uppercased())",
+            "v1=zz,t=1767225600,v1=\(hex),",
+        ] {
+            _ = try stripe.verify(payload: body, headers: { _ in header }, secrets: [secret], now: now)
+        }
+        #expect { try stripe.verify(payload: body, headers: { _ in "t=1767225600,v1=\(hex.dropLast())" }, secrets: [secret], now: now) } throws: {
+            ($0 as? WebhookVerificationError)?.code == .malformedHeader
+        }
+
+        let standard = WebhookSigner(scheme: .standard)
+        let standardSigned = try standard.sign(payload: body, secrets: [secret], id: "msg_1", timestamp: now)
+        let signature = standardSigned["webhook-signature"]!
+        let fields = ["webhook-id": "msg_1", "webhook-timestamp": "1767225600"]
+        for header in ["v2,abcd v1,AAAA \(signature)", "\(signature) v1,\(String(repeating: "A", count: 43))="] {
+            _ = try standard.verify(payload: body, headers: { fields[$0] ?? header }, secrets: [secret], now: now)
+        }
+        #expect { try standard.verify(payload: body, headers: { fields[$0] ?? "v1,AAAA" }, secrets: [secret], now: now) } throws: {
+            ($0 as? WebhookVerificationError)?.code == .noMatchingSignature
+        }
+        #expect { try standard.verify(payload: body, headers: { fields[$0] ?? "v1,not base64!" }, secrets: [secret], now: now) } throws: {
+            ($0 as? WebhookVerificationError)?.code == .malformedHeader
+        }
+    }
+
     @Test("Standard Webhooks secrets without base64 padding work, as in the reference libraries")
     func unpaddedSecret() throws {
         let padded = "whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldA=="

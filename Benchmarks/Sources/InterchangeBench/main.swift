@@ -4,7 +4,7 @@ struct InterchangeBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interchange-bench",
         abstract: "Interchange benchmarks; results and commands in docs/benchmarks.md.",
-        subcommands: [HTTPClientBenchmark.self, PolicyBenchmark.self, WebhooksBenchmark.self]
+        subcommands: [HTTPClientBenchmark.self, PolicyBenchmark.self, WebhooksBenchmark.self, HelloServer.self]
     )
 }
 
@@ -23,6 +23,7 @@ do {
     case let http as HTTPClientBenchmark: try await http.run()
     case let policies as PolicyBenchmark: try await policies.run()
     case let webhooks as WebhooksBenchmark: try await webhooks.run()
+    case let hello as HelloServer: try await hello.run()
     default: try command.run()
     }
 } catch {

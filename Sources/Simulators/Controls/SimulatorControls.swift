@@ -53,9 +53,14 @@ public final class SimulatorControls: Sendable {
     private let initial: Settings
     private let state: Mutex<State>
 
-    public init(_ settings: Settings = Settings()) {
+    /// Waits out the configured latency; on the clock given at init.
+    let sleep: @Sendable (Duration) async throws -> Void
+
+    /// - Parameter clock: the clock latency is waited on (tests pass a manual one).
+    public init(_ settings: Settings = Settings(), clock: some Clock<Duration> & Sendable = ContinuousClock()) {
         initial = settings
         state = Mutex(State(settings: settings))
+        sleep = { try await clock.sleep(for: $0) }
     }
 
     /// The current switches.

@@ -16,7 +16,7 @@ struct SimulatorFaultMiddleware<Context: RequestContext>: RouterMiddleware {
         if !basePath.isEmpty, path.hasPrefix(basePath) { path = String(path.dropFirst(basePath.count)) }
         let admission = controls.admit(path: path.isEmpty ? "/" : path)
         if admission.latency > .zero {
-            try await Task.sleep(for: admission.latency)
+            try await controls.sleep(admission.latency)
         }
         if admission.unavailable {
             return unavailable()

@@ -1,3 +1,4 @@
+import InterchangeCore
 import Foundation
 
 /// The repositories the GitHub simulator knows. `apple/swift-nio` carries the fixture's values

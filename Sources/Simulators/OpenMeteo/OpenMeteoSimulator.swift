@@ -1,3 +1,4 @@
+import InterchangeCore
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,3 +1,4 @@
+import InterchangeCore
 import Foundation
 
 /// The units an Open-Meteo forecast request asked for (`temperature_unit`, `wind_speed_unit`,

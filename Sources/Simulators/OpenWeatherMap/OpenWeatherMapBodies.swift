@@ -1,3 +1,4 @@
+import InterchangeCore
 import Foundation
 
 /// The success bodies of the OpenWeatherMap simulator, member for member in upstream's order.

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPIntegration
+import InterchangeCore
 
 /// Open-Meteo: its geocoding API (`/v1/search`, its own host) and forecast API (`/v1/forecast`), no key.
 struct OpenMeteoProvider: WeatherProvider {
@@ -72,11 +73,10 @@ struct OpenMeteoProvider: WeatherProvider {
 
     /// Open-Meteo gives local times without an offset ("2026-11-25T10:15"); its `utc_offset_seconds` places them.
     static func date(localTime: String, offset: Int) -> Date {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(secondsFromGMT: 0)
-        formatter.dateFormat = localTime.count > 16 ? "yyyy-MM-dd'T'HH:mm:ss" : "yyyy-MM-dd'T'HH:mm"
-        return (formatter.date(from: localTime) ?? Date()).addingTimeInterval(TimeInterval(-offset))
+        let numbers = localTime.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        guard numbers.count >= 5 else { return Date() }
+        let time = CivilTime(year: numbers[0], month: numbers[1], day: numbers[2], hour: numbers[3], minute: numbers[4], second: numbers.count > 5 ? numbers[5] : 0)
+        return time.date(utcOffset: offset)
     }
 
     struct Search: Decodable {

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPIntegration
+import InterchangeCore
 
 /// OpenWeatherMap: geocoding (`/geo/1.0/direct`), current weather (`/data/2.5/weather`) and the 5-day / 3-hour
 /// forecast (`/data/2.5/forecast`), aggregated into five daily forecasts in the city's time zone.
@@ -69,11 +70,7 @@ struct OpenWeatherMapProvider: WeatherProvider {
     }
 
     static func localDate(_ unix: Int, offset: Int) -> String {
-        let date = Date(timeIntervalSince1970: TimeInterval(unix + offset))
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        CivilTime(Date(timeIntervalSince1970: TimeInterval(unix)), utcOffset: offset).dateString
     }
 
     static func localHour(_ unix: Int, offset: Int) -> Int {

@@ -71,9 +71,10 @@ public struct VerifiedWebhook: Sendable, Hashable {
 /// let verified = try signer.verify(payload: body, headers: requestHeaders, secrets: [current, previous])
 /// ```
 ///
-/// Verification is always over the raw bytes received, compares signatures in constant time (swift-crypto's
-/// `safeCompare` behind `MAC == Data`; each secret's MAC is computed once, incrementally, without copying the payload), accepts any of several secrets (rotation) and any of several signatures
-/// in the header, and rejects timestamps outside `tolerance` either way.
+/// Verification is always over the raw bytes received; each secret's MAC is computed once, incrementally, without
+/// copying the payload, encoded as the header encodes it, and compared with every signature in the header in
+/// constant time. It accepts any of several secrets (rotation) and any of several signatures in the header, and
+/// rejects timestamps outside `tolerance` either way.
 public struct WebhookSigner: Sendable {
     public let scheme: WebhookSignatureScheme
     /// The largest age (or clock skew into the future) accepted; Stripe's and Standard Webhooks' default is 5 minutes.
@@ -130,13 +131,13 @@ public struct WebhookSigner: Sendable {
 
     /// ``verify(payload:headers:secrets:now:)`` with headers from `HTTPFields`.
     public func verify(payload: some DataProtocol, headers: HTTPFields, secrets: [String], now: Date = Date()) throws -> VerifiedWebhook {
-        try verify(data: Self.data(payload), header: { headers[$0.field] }, keys: verificationKeys(for: secrets), now: now)
+        try verify(data: Self.data(payload), header: { Self.value(of: $0.field, in: headers) }, keys: verificationKeys(for: secrets), now: now)
     }
 
     /// Verification with keys prepared once by ``verificationKeys(for:)``: the hot path for a receiver, which
     /// skips decoding the secrets and absorbing the HMAC pads on every delivery.
     public func verify(payload: some DataProtocol, headers: HTTPFields, keys: WebhookVerificationKeys, now: Date = Date()) throws -> VerifiedWebhook {
-        try verify(data: Self.data(payload), header: { headers[$0.field] }, keys: keys, now: now)
+        try verify(data: Self.data(payload), header: { Self.value(of: $0.field, in: headers) }, keys: keys, now: now)
     }
 
     /// Keys for `secrets`, ready to verify with.
@@ -177,6 +178,16 @@ public struct WebhookSigner: Sendable {
         static let webhookSignatureField = HTTPField.Name("webhook-signature")!
     }
 
+    /// The value of a header, repeated fields joined with ", " as `HTTPFields`' own subscript does — which
+    /// builds a new string even for a single field, a cost that shows on a per-delivery path.
+    private static func value(of name: HTTPField.Name, in headers: HTTPFields) -> String? {
+        var value: String?
+        for field in headers where field.name == name {
+            value = value.map { $0 + ", " + field.value } ?? field.value
+        }
+        return value
+    }
+
     /// The payload as `Data` without copying when it already is (one non-generic implementation: generic code
     /// called across modules is not specialised, and its metadata lookups cost more than hashing a small payload).
     private static func data(_ payload: some DataProtocol) -> Data {
@@ -189,26 +200,31 @@ public struct WebhookSigner: Sendable {
         }
         switch scheme {
         case .stripe:
-            guard let value = header(.stripeSignature) else {
+            guard var value = header(.stripeSignature) else {
                 throw WebhookVerificationError(.missingHeader, "Stripe-Signature header is missing")
             }
-            let (timestamp, signatures) = try Self.parseStripeHeader(value)
-            try checkTolerance(timestamp, now: now)
-            for prepared in keys.hmacs {
-                var hmac = prepared
-                Self.updatePrefix(&hmac, id: nil, timestamp: timestamp)
-                hmac.update(data: payload)
-                if Self.matchesAny(hmac.finalize(), signatures) {
-                    return VerifiedWebhook(id: nil, timestamp: Date(timeIntervalSince1970: TimeInterval(timestamp)))
+            // The header's own bytes are parsed and compared in place: no array of decoded signatures is built.
+            let timestamp = try value.withUTF8 { bytes -> Int64? in
+                let timestamp = try Self.stripeTimestamp(bytes)
+                try checkTolerance(timestamp, now: now)
+                for prepared in keys.hmacs {
+                    var hmac = prepared
+                    Self.updatePrefix(&hmac, id: nil, timestamp: timestamp)
+                    hmac.update(data: payload)
+                    if Self.stripeHeader(bytes, contains: hmac.finalize()) { return timestamp }
                 }
+                return nil
             }
-            throw WebhookVerificationError(.noMatchingSignature, "no v1 signature in Stripe-Signature matches the payload")
+            guard let timestamp else {
+                throw WebhookVerificationError(.noMatchingSignature, "no v1 signature in Stripe-Signature matches the payload")
+            }
+            return VerifiedWebhook(id: nil, timestamp: Date(timeIntervalSince1970: TimeInterval(timestamp)))
         case .standard:
             guard let id = header(.webhookID) else { throw WebhookVerificationError(.missingHeader, "webhook-id header is missing") }
             guard let timestampText = header(.webhookTimestamp) else {
                 throw WebhookVerificationError(.missingHeader, "webhook-timestamp header is missing")
             }
-            guard let signatureHeader = header(.webhookSignature) else {
+            guard var signatureHeader = header(.webhookSignature) else {
                 throw WebhookVerificationError(.missingHeader, "webhook-signature header is missing")
             }
             guard !id.isEmpty else { throw WebhookVerificationError(.malformedHeader, "webhook-id is empty") }
@@ -216,16 +232,20 @@ public struct WebhookSigner: Sendable {
                 throw WebhookVerificationError(.malformedHeader, "webhook-timestamp '\(timestampText.prefix(32))' is not a Unix timestamp")
             }
             try checkTolerance(timestamp, now: now)
-            let signatures = try Self.parseStandardSignatures(signatureHeader)
-            for prepared in keys.hmacs {
-                var hmac = prepared
-                Self.updatePrefix(&hmac, id: id, timestamp: timestamp)
-                hmac.update(data: payload)
-                if Self.matchesAny(hmac.finalize(), signatures) {
-                    return VerifiedWebhook(id: id, timestamp: Date(timeIntervalSince1970: TimeInterval(timestamp)))
+            let matched = try signatureHeader.withUTF8 { bytes -> Bool in
+                try Self.checkStandardSignatures(bytes)
+                for prepared in keys.hmacs {
+                    var hmac = prepared
+                    Self.updatePrefix(&hmac, id: id, timestamp: timestamp)
+                    hmac.update(data: payload)
+                    if Self.standardHeader(bytes, contains: hmac.finalize()) { return true }
                 }
+                return false
             }
-            throw WebhookVerificationError(.noMatchingSignature, "no v1 signature in webhook-signature matches the payload")
+            guard matched else {
+                throw WebhookVerificationError(.noMatchingSignature, "no v1 signature in webhook-signature matches the payload")
+            }
+            return VerifiedWebhook(id: id, timestamp: Date(timeIntervalSince1970: TimeInterval(timestamp)))
         }
     }
 
@@ -234,7 +254,13 @@ public struct WebhookSigner: Sendable {
     private static func updatePrefix(_ hmac: inout HMAC<SHA256>, id: String?, timestamp: Int64) {
         var id = id
         let idCount = id?.utf8.count ?? 0
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: idCount + 22) { buffer in
+        var digitCount = 1
+        var rest = max(0, timestamp) / 10
+        while rest > 0 {
+            digitCount += 1
+            rest /= 10
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: idCount + digitCount + 2) { buffer in
             var end = 0
             if idCount > 0 {
                 id?.withUTF8 { bytes in
@@ -246,17 +272,12 @@ public struct WebhookSigner: Sendable {
                 buffer[end] = UInt8(ascii: ".")
                 end += 1
             }
-            // Digits of the timestamp, written backwards from the end of their slot, then moved into place.
-            var digits: [UInt8] = []
             var remaining = max(0, timestamp)
-            repeat {
-                digits.append(UInt8(ascii: "0") + UInt8(remaining % 10))
+            for position in stride(from: end + digitCount - 1, through: end, by: -1) {
+                buffer[position] = UInt8(ascii: "0") + UInt8(remaining % 10)
                 remaining /= 10
-            } while remaining > 0
-            for digit in digits.reversed() {
-                buffer[end] = digit
-                end += 1
             }
+            end += digitCount
             buffer[end] = UInt8(ascii: ".")
             end += 1
             hmac.update(data: UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<end])))
@@ -275,43 +296,6 @@ public struct WebhookSigner: Sendable {
     }
 
     // MARK: Parsing
-
-    static func parseStripeHeader(_ header: String) throws -> (timestamp: Int64, signatures: [Data]) {
-        var timestamp: Int64?
-        var signatures: [Data] = []
-        for item in header.utf8.split(separator: UInt8(ascii: ",")) {
-            guard let equals = item.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            let key = trimmed(item[item.startIndex..<equals])
-            let value = trimmed(item[item.index(after: equals)...])
-            if key.elementsEqual("t".utf8) {
-                guard let parsed = integer(value) else {
-                    throw WebhookVerificationError(
-                        .malformedHeader,
-                        "Stripe-Signature timestamp '\(String(decoding: value.prefix(32), as: UTF8.self))' is not a Unix timestamp"
-                    )
-                }
-                timestamp = parsed
-            } else if key.elementsEqual("v1".utf8) {
-                // A v1 entry that is not 64 hex digits cannot match; skip it like Stripe's libraries do.
-                if let bytes = hexBytes(value), bytes.count == SHA256.byteCount { signatures.append(bytes) }
-            }  // v0 and unknown schemes are ignored
-        }
-        guard let timestamp else { throw WebhookVerificationError(.malformedHeader, "Stripe-Signature has no t= timestamp") }
-        guard !signatures.isEmpty else { throw WebhookVerificationError(.malformedHeader, "Stripe-Signature has no valid v1 signature") }
-        return (timestamp, signatures)
-    }
-
-    static func parseStandardSignatures(_ header: String) throws -> [Data] {
-        var signatures: [Data] = []
-        for item in header.utf8.split(separator: UInt8(ascii: " ")) {
-            guard let comma = item.firstIndex(of: UInt8(ascii: ",")), item[item.startIndex..<comma].elementsEqual("v1".utf8) else { continue }
-            if let bytes = Data(base64Encoded: Data(item[item.index(after: comma)...])) { signatures.append(bytes) }
-        }
-        guard !signatures.isEmpty else {
-            throw WebhookVerificationError(.malformedHeader, "webhook-signature has no valid 'v1,<base64>' signature")
-        }
-        return signatures
-    }
 
     /// The HMAC key of a Standard Webhooks secret: the base64 after `whsec_` (padding optional and URL-safe
     /// characters accepted, as in the reference libraries).
@@ -355,24 +339,6 @@ public struct WebhookSigner: Sendable {
         return hmac.finalize()
     }
 
-    /// Whether any candidate equals `expected`, in time independent of the bytes: every byte of every candidate of
-    /// the right length is compared, XOR-accumulated, with no early exit. (swift-crypto's own `safeCompare` does
-    /// the same behind `MAC == Data`, but through unspecialised generics that cost more than the comparison.)
-    static func matchesAny(_ expected: HMAC<SHA256>.MAC, _ candidates: [Data]) -> Bool {
-        expected.withUnsafeBytes { (mac: UnsafeRawBufferPointer) -> Bool in
-            var found: UInt8 = 0
-            for candidate in candidates where candidate.count == mac.count {
-                let difference = candidate.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> UInt8 in
-                    var difference: UInt8 = 0
-                    for index in 0..<mac.count { difference |= mac[index] ^ bytes[index] }
-                    return difference
-                }
-                found |= difference == 0 ? 1 : 0
-            }
-            return found == 1
-        }
-    }
-
     static func hex(_ code: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var result = [UInt8]()
@@ -381,27 +347,6 @@ public struct WebhookSigner: Sendable {
             result.append(digits[Int(byte & 0x0f)])
         }
         return String(decoding: result, as: UTF8.self)
-    }
-
-    static func hexBytes<C: Collection>(_ text: C) -> Data? where C.Element == UInt8 {
-        guard text.count % 2 == 0 else { return nil }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(text.count / 2)
-        var iterator = text.makeIterator()
-        while let high = iterator.next(), let low = iterator.next() {
-            guard let h = nibble(high), let l = nibble(low) else { return nil }
-            bytes.append(h << 4 | l)
-        }
-        return Data(bytes)
-    }
-
-    private static func nibble(_ character: UInt8) -> UInt8? {
-        switch character {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// A new random Standard Webhooks secret: `whsec_` + 24 random bytes in base64.

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+
+/// A Hummingbird hello-world (`GET /hello`), the baseline for HTTP endpoints served by Interchange.
+struct HelloServer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hello-server", abstract: "Serve GET /hello on a loopback port until stopped.")
+
+    @Option(help: "Port to listen on.") var port = 0
+    @Option(help: "Also serve GET /bytes with a JSON body of this many bytes (to separate body size from per-request cost).")
+    var bodyBytes = 1204
+
+    func run() async throws {
+        var logger = Logger(label: "hello")
+        logger.logLevel = .error
+        let router = Router()
+        router.get("/hello") { _, _ in "Hello, world!" }
+        let json = ByteBuffer(string: "{\"padding\":\"" + String(repeating: "x", count: max(0, bodyBytes - 14)) + "\"}")
+        router.get("/bytes") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: json))
+        }
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            onServerRunning: { channel in
+                // Unbuffered: the benchmark script waits for this line in a file.
+                FileHandle.standardOutput.write(Data("listening on http://127.0.0.1:\(channel.localAddress?.port ?? 0)\n".utf8))
+            },
+            logger: logger
+        )
+        try await app.runService()
+    }
+}
