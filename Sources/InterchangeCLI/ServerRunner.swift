@@ -33,6 +33,10 @@ struct ServerRunner {
             components.append(contentsOf: try await entry.make(context))
         }
         let router = Router(context: BasicRequestContext.self)
+        // First, so a replay costs what a hello-world route does; it still counts replays in the request metrics.
+        for policy in components.compactMap(\.microCache) {
+            router.add(middleware: ResponseMicroCache(policy, recordsRequestMetrics: true))
+        }
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: TracingMiddleware())
         router.add(middleware: MetricsMiddleware())

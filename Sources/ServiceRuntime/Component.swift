@@ -19,11 +19,14 @@ public protocol Component: Sendable {
     var services: [any Service] { get }
     /// Whether the component can do its job now (its database reachable, say). Throw to report why not.
     func checkHealth() async throws
+    /// `GET` answers the server may replay for a moment, ahead of its middleware stack (nil by default).
+    var microCache: MicroCachePolicy? { get }
 }
 
 extension Component {
     public var services: [any Service] { [] }
     public func checkHealth() async throws {}
+    public var microCache: MicroCachePolicy? { nil }
 }
 
 /// A component that serves the site root (`/`) under `interchange up`, replacing the landing page there.

@@ -33,17 +33,19 @@ public struct WeatherDashboardComponent: RootServingComponent {
     public func addRoutes(to router: Router<BasicRequestContext>) throws {
         assets.addRoutes(to: router)
         let runtime = self.runtime
-        let api = router.group()
-        if let ttl = configuration.cachePolicy.responseMicroCacheTTL {
-            api.add(middleware: ResponseMicroCache(pathPrefixes: ["/api/"], ttl: ttl, clock: configuration.clock))
-        }
         try WeatherDashboardAPI(service: { try runtime.service() }).registerHandlers(
-            on: api,
+            on: router,
             configuration: .init(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
         )
     }
 
     public var services: [any Service] { [runtime] }
+
+    /// Rendered `/api/` answers are replayed for `cachePolicy.responseMicroCacheTTL` (1 s): under load each URL
+    /// is encoded once a second, and a replay skips the middleware stack.
+    public var microCache: MicroCachePolicy? {
+        configuration.cachePolicy.responseMicroCacheTTL.map { MicroCachePolicy(pathPrefixes: ["/api/"], ttl: $0, clock: configuration.clock) }
+    }
 
     /// Builds the service on first use (the simulators' base URL is known only once the server is bound) and
     /// closes the shared HTTP client at shutdown.

@@ -80,7 +80,19 @@ struct ProcessTests {
         let landing = try await get("\(running.url)/interchange")
         #expect(landing.status == 200 && landing.contentType?.hasPrefix("text/html") == true)
         #expect(landing.body.contains("<h1>Interchange</h1>"))
+        // The dashboard's API through the simulators; the second answer is a micro-cache replay, still counted.
+        let weather = try await get("\(running.url)/api/weather?city=Berlin")
+        #expect(weather.status == 200 && weather.body.contains(#""name":"Berlin""#))
+        let replay = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(running.url)/api/weather?city=Berlin"), timeout: .seconds(10))
+        #expect(replay.status == .ok && replay.headers.first(name: "age") != nil)
+        #expect(String(buffer: try await replay.body.collect(upTo: 1 << 20)) == weather.body)
         let metrics = try await get("\(running.url)/metrics")
+        #expect(
+            metrics.body.split(separator: "\n").contains { line in
+                line.hasPrefix("hb_requests{") && line.contains(#"http_route="/api/weather""#) && line.hasSuffix(" 2")
+            },
+            "both /api/weather requests are counted"
+        )
         #expect(metrics.status == 200)
         #expect(metrics.contentType?.hasPrefix("text/plain; version=0.0.4") == true)
         #expect(metrics.body.contains("# TYPE"))

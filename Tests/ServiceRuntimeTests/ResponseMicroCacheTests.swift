@@ -15,11 +15,13 @@ struct ResponseMicroCacheTests {
         var value: Int { count.load(ordering: .relaxed) }
     }
 
-    func app(clock: ManualClock, renders: Renders, maxEntries: Int = 10, maxBodySize: Int = 1024) -> some ApplicationProtocol {
+    func app(clock: ManualClock, renders: Renders, ttl: Duration = .seconds(1), maxEntries: Int = 10, maxBodySize: Int = 1024)
+        -> some ApplicationProtocol
+    {
         let router = Router()
         router.add(
             middleware: ResponseMicroCache(
-                pathPrefixes: ["/api/"], ttl: .seconds(1), maxEntries: maxEntries, maxBodySize: maxBodySize, clock: clock))
+                pathPrefixes: ["/api/"], ttl: ttl, maxEntries: maxEntries, maxBodySize: maxBodySize, clock: clock))
         router.get("/api/count") { _, _ in "render \(renders.next())" }
         router.get("/api/big") { _, _ in String(repeating: "x", count: 2048) + "\(renders.next())" }
         router.get("/api/private") { _, _ in
@@ -49,6 +51,18 @@ struct ResponseMicroCacheTests {
             #expect(String(buffer: fresh.body) == "render 2")
         }
         #expect(renders.value == 2)
+    }
+
+    @Test("Age counts whole seconds since the answer was rendered")
+    func ageInSeconds() async throws {
+        let clock = ManualClock()
+        try await app(clock: clock, renders: Renders(), ttl: .seconds(5)).test(.router) { client in
+            _ = try await client.execute(uri: "/api/count", method: .get)
+            clock.advance(by: .milliseconds(2500))
+            let replayed = try await client.execute(uri: "/api/count", method: .get)
+            #expect(replayed.headers[.age] == "2")
+            #expect(String(buffer: replayed.body) == "render 1")
+        }
     }
 
     @Test("keys on path and query")
