@@ -18,6 +18,10 @@ ARTIFACTS="$ROOT/test-artifacts"
 mkdir -p "$ARTIFACTS"
 status=0
 
+log "format check (swift format lint --strict with the repo's .swift-format; \`make format\` fixes most)"
+swift format lint --strict --recursive Sources Tests Benchmarks/Sources >"$ARTIFACTS/lint.log" 2>&1 || true
+if [ -s "$ARTIFACTS/lint.log" ]; then head -40 "$ARTIFACTS/lint.log"; status=1; else echo "clean"; fi
+
 log "swift test"
 swift test --skip-build 2>&1 | tee "$ARTIFACTS/swift-test.log" | grep -vE '^(◇|↳)' || true
 grep -qE '^✔ Test run with [0-9]+ tests? .*passed' "$ARTIFACTS/swift-test.log" || status=1
@@ -32,6 +36,7 @@ INTERCHANGE_BIN="$ROOT/.build/debug/interchange" "$VENV/bin/pytest" -q tests/bro
 
 echo
 log "summary"
+[ -s "$ARTIFACTS/lint.log" ] && echo "format check: $(wc -l <"$ARTIFACTS/lint.log") findings (see $ARTIFACTS/lint.log)" || echo "format check: clean"
 grep -E '^(✔|✘) Test run' "$ARTIFACTS/swift-test.log" || echo "swift test: no summary (build or crash failure; see $ARTIFACTS/swift-test.log)"
 python3 - "$ARTIFACTS/interop.xml" "$ARTIFACTS/browser.xml" <<'PY' || true
 import os, sys, xml.etree.ElementTree as ET

@@ -1,7 +1,6 @@
+import Foundation
 import HTTPTypes
 import NIOCore
-
-import Foundation
 
 /// An HTTP request with a buffered (and so replayable) body.
 ///

@@ -1,9 +1,8 @@
+import Foundation
 import HTTPTypes
 import InterchangeCore
 import NIOCore
 import NIOFoundationCompat
-
-import Foundation
 
 /// A response with its body read into memory (up to the client's size limit).
 ///

@@ -1,8 +1,7 @@
+import Foundation
 import HTTPTypes
 import InterchangeCore
 import Resilience
-
-import Foundation
 
 /// The one error ``ResilientHTTPClient`` throws: what failed, with everything needed to act on it.
 ///

@@ -1,4 +1,3 @@
-
 import Foundation
 
 /// Removes secrets from what is logged and put into errors: credentials in query strings and user-info.

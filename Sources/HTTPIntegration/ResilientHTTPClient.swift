@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import HTTPTypes
 import InterchangeCore
 import Logging
@@ -7,8 +8,6 @@ import NIOCore
 import Resilience
 import Synchronization
 import Tracing
-
-import Foundation
 
 /// An HTTP client for calling third-party APIs: per-host resilience policies, authentication, caching,
 /// pagination, typed errors, redacted logs, metrics and tracing, over AsyncHTTPClient.

@@ -33,7 +33,8 @@ extension ComponentCatalog {
             choices: DashboardConfiguration.Provider.allCases.map(\.rawValue)
         )
         let githubToken = sources.optionalString("github.token", environment: ["GITHUB_TOKEN"])
-        let githubURL = try sources.baseURL("github.baseURL", environment: ["INTERCHANGE_GITHUB_URL"]) ?? (githubToken == nil ? nil : "https://api.github.com")
+        let githubURL =
+            try sources.baseURL("github.baseURL", environment: ["INTERCHANGE_GITHUB_URL"]) ?? (githubToken == nil ? nil : "https://api.github.com")
         let configuration = DashboardConfiguration(
             provider: DashboardConfiguration.Provider(rawValue: provider) ?? .openMeteo,
             openWeatherMap: .init(baseURL: openWeatherMapURL, simulatorPath: OpenWeatherMapSimulator.embeddedBasePath, credential: openWeatherMapKey),

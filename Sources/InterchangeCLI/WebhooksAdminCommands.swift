@@ -23,7 +23,8 @@ struct AdminConnection: ParsableArguments {
         guard let server = URL(string: base.hasSuffix("/") ? String(base.dropLast()) : base), server.scheme != nil, server.host != nil else {
             throw ValidationError("--url '\(base)' is not an absolute URL")
         }
-        let tokenPath = URL(fileURLWithPath: dataDir ?? environment["INTERCHANGE_DATA_DIR"] ?? "./.interchange").appendingPathComponent("admin-token").path
+        let tokenPath = URL(fileURLWithPath: dataDir ?? environment["INTERCHANGE_DATA_DIR"] ?? "./.interchange").appendingPathComponent("admin-token")
+            .path
         guard
             let token = token ?? environment["INTERCHANGE_ADMIN_TOKEN"]
                 ?? (try? String(contentsOfFile: tokenPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)

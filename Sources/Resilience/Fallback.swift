@@ -24,7 +24,7 @@ public struct Fallback<Output: Sendable>: Sendable {
             return try await operation()
         } catch is CancellationError {
             throw CancellationError()
-        } catch where shouldHandle(error) {
+        } catch let error where shouldHandle(error) {
             return try await substitute(error)
         }
     }

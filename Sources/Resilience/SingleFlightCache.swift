@@ -108,7 +108,9 @@ public final class SingleFlightCache<Key: Hashable & Sendable, Value: Sendable>:
                     }
                     // The flight landed between our two looks: use what it left.
                     if let entry = state.entries[key] {
-                        return .success(Cached(value: entry.value, fetchedAt: entry.fetchedAt, age: clock.now - entry.loadedAt, isStale: false, staleCause: nil))
+                        return .success(
+                            Cached(value: entry.value, fetchedAt: entry.fetchedAt, age: clock.now - entry.loadedAt, isStale: false, staleCause: nil)
+                        )
                     }
                     return .failure(CancellationError())
                 }

@@ -7,7 +7,8 @@ extension Request {
     /// Unlike Hummingbird's `decode(as:context:)`, a decoding failure reaches ``ProblemMiddleware`` as the
     /// `DecodingError` itself, so the problem+json response names the offending field (`quantity: is required`).
     /// A non-JSON content type is a `415` problem.
-    public func decodeJSON<T: Decodable>(_ type: T.Type = T.self, maxSize: Int = 1024 * 1024, decoder: JSONDecoder = JSONDecoder()) async throws -> T {
+    public func decodeJSON<T: Decodable>(_ type: T.Type = T.self, maxSize: Int = 1024 * 1024, decoder: JSONDecoder = JSONDecoder()) async throws -> T
+    {
         if let contentType = headers[.contentType]?.lowercased(), !contentType.hasPrefix("application/json"), !contentType.contains("+json") {
             throw ProblemError(
                 .init(

@@ -28,8 +28,8 @@ public struct MicroCachePolicy: Sendable {
 ///
 /// Only `200` responses to `GET` requests without `Authorization` or `Cookie` are stored, keyed by path and
 /// query; responses that set cookies, carry `Vary` or `Cache-Control: no-store`/`private`, or exceed
-/// `maxBodySize` are passed through. At most `maxEntries` are kept (the oldest goes first). Replayed responses
-/// carry an `Age` header.
+/// `maxBodySize` are passed through. At most `maxEntries` answers and `maxTotalBytes` of bodies are kept (the
+/// oldest goes first). Replayed responses carry an `Age` header.
 ///
 /// Added first, ahead of tracing and logging, a replay costs about as much as a hello-world route. With
 /// `recordsRequestMetrics`, replays are still counted under Hummingbird's `MetricsMiddleware` names
@@ -63,14 +63,20 @@ public struct ResponseMicroCache<Context: RequestContext>: RouterMiddleware {
         }
     }
 
+    private struct Entries {
+        var byKey: [String: Entry] = [:]
+        var totalBytes = 0
+    }
+
     private final class Storage: Sendable {
-        let entries = Mutex<[String: Entry]>([:])
+        let entries = Mutex(Entries())
     }
 
     public let pathPrefixes: [String]
     public let ttl: Duration
     public let maxEntries: Int
     public let maxBodySize: Int
+    public let maxTotalBytes: Int
     public let recordsRequestMetrics: Bool
     private let storage = Storage()
     private let elapsed: @Sendable () -> Duration
@@ -84,14 +90,16 @@ public struct ResponseMicroCache<Context: RequestContext>: RouterMiddleware {
         ttl: Duration = .seconds(1),
         maxEntries: Int = 1000,
         maxBodySize: Int = 256 * 1024,
+        maxTotalBytes: Int = 16 * 1024 * 1024,
         recordsRequestMetrics: Bool = false,
         clock: any Clock<Duration> & Sendable = ContinuousClock()
     ) {
-        precondition(ttl > .zero && maxEntries > 0 && maxBodySize > 0, "ResponseMicroCache limits must be positive")
+        precondition(ttl > .zero && maxEntries > 0 && maxBodySize > 0 && maxTotalBytes > 0, "ResponseMicroCache limits must be positive")
         self.pathPrefixes = pathPrefixes
         self.ttl = ttl
         self.maxEntries = maxEntries
         self.maxBodySize = maxBodySize
+        self.maxTotalBytes = maxTotalBytes
         self.recordsRequestMetrics = recordsRequestMetrics
         self.elapsed = Self.elapsedFunction(clock)
     }
@@ -112,7 +120,7 @@ public struct ResponseMicroCache<Context: RequestContext>: RouterMiddleware {
         }
         let key = request.uri.description
         let now = elapsed()
-        if let entry = storage.entries.withLock({ $0[key] }) {
+        if let entry = storage.entries.withLock({ $0.byKey[key] }) {
             let age = now - entry.storedAt
             if age < ttl {
                 return replay(entry, age: age)
@@ -125,7 +133,7 @@ public struct ResponseMicroCache<Context: RequestContext>: RouterMiddleware {
         try await response.body.write(collector)
         let body = collector.buffer
         let rendered = Response(status: response.status, headers: response.headers, body: ResponseBody(byteBuffer: body))
-        guard body.readableBytes <= maxBodySize else { return rendered }
+        guard body.readableBytes <= min(maxBodySize, maxTotalBytes) else { return rendered }
         var headers = response.headers
         headers[.age] = "0"
         let metrics =
@@ -133,12 +141,15 @@ public struct ResponseMicroCache<Context: RequestContext>: RouterMiddleware {
             ? ReplayMetrics(route: context.endpointPath ?? request.uri.path, method: request.method, status: response.status) : nil
         let entry = Entry(status: response.status, headers: headers, body: body, storedAt: now, metrics: metrics)
         storage.entries.withLock { entries in
-            if entries[key] == nil, entries.count >= maxEntries,
-                let oldest = entries.min(by: { $0.value.storedAt < $1.value.storedAt })?.key
+            if let replaced = entries.byKey.removeValue(forKey: key) { entries.totalBytes -= replaced.body.readableBytes }
+            while !entries.byKey.isEmpty,
+                entries.byKey.count >= maxEntries || entries.totalBytes + body.readableBytes > maxTotalBytes,
+                let oldest = entries.byKey.min(by: { $0.value.storedAt < $1.value.storedAt })?.key
             {
-                entries.removeValue(forKey: oldest)
+                entries.totalBytes -= entries.byKey.removeValue(forKey: oldest)?.body.readableBytes ?? 0
             }
-            entries[key] = entry
+            entries.byKey[key] = entry
+            entries.totalBytes += body.readableBytes
         }
         return rendered
     }

@@ -156,7 +156,8 @@ public struct DashboardConfiguration: Sendable {
 
 extension DashboardConfiguration.Upstream {
     static func validated(_ url: String) throws -> URL {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme), parsed.host?.isEmpty == false,
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            parsed.host?.isEmpty == false,
             parsed.query == nil
         else {
             throw ConfigurationError(field: "baseURL", reason: "'\(url)' is not an absolute http(s) URL without a query")

@@ -58,7 +58,12 @@ final class DashboardService: Sendable {
     func weather(city: String?, country: String?, latitude: Double?, longitude: Double?, units: Units) async throws -> WeatherResult {
         let place: City
         if let latitude, let longitude {
-            place = City(name: city ?? String(format: "%.3f, %.3f", latitude, longitude), country: country?.uppercased() ?? "", latitude: latitude, longitude: longitude)
+            place = City(
+                name: city ?? String(format: "%.3f, %.3f", latitude, longitude),
+                country: country?.uppercased() ?? "",
+                latitude: latitude,
+                longitude: longitude
+            )
         } else if let city {
             let candidates = try await searchCities(city, country: country)
             guard let first = candidates.first else { throw UpstreamFailure.notFound }

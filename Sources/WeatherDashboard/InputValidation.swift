@@ -9,7 +9,8 @@ enum InputValidation {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ProblemError.invalidParameter(parameter, "must not be empty") }
         guard trimmed.count <= 100 else { throw ProblemError.invalidParameter(parameter, "must be at most 100 characters (got \(trimmed.count))") }
-        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }) else {
+        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format })
+        else {
             throw ProblemError.invalidParameter(parameter, "must not contain control characters")
         }
         return trimmed
@@ -48,7 +49,9 @@ enum InputValidation {
         let valid =
             (1...39).contains(characters.count) && characters.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" }
             && characters.first != "-" && characters.last != "-" && !value.contains("--")
-        guard valid else { throw ProblemError.invalidParameter("owner", "must be a GitHub login: 1-39 letters, digits or inner hyphens (got '\(value.prefix(50))')") }
+        guard valid else {
+            throw ProblemError.invalidParameter("owner", "must be a GitHub login: 1-39 letters, digits or inner hyphens (got '\(value.prefix(50))')")
+        }
         return value
     }
 
@@ -57,7 +60,12 @@ enum InputValidation {
         let valid =
             (1...100).contains(value.count) && value.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || ".-_".contains($0) }
             && value != "." && value != ".."
-        guard valid else { throw ProblemError.invalidParameter("name", "must be a repository name: 1-100 letters, digits, '.', '-' or '_' (got '\(value.prefix(50))')") }
+        guard valid else {
+            throw ProblemError.invalidParameter(
+                "name",
+                "must be a repository name: 1-100 letters, digits, '.', '-' or '_' (got '\(value.prefix(50))')"
+            )
+        }
         return value
     }
 }

@@ -27,7 +27,11 @@ struct WeatherDashboardAPI: APIProtocol {
                 return .ok(.init(body: .json(Self.weather(place, units, report, freshness, provider: service.weatherProvider))))
             }
         } catch {
-            switch try Self.failure(error, upstream: service.weatherProvider.name, notFound: ("city-not-found", "City not found", "no city called '\(city ?? "")'")) {
+            switch try Self.failure(
+                error,
+                upstream: service.weatherProvider.name,
+                notFound: ("city-not-found", "City not found", "no city called '\(city ?? "")'")
+            ) {
             case .notFound(let problem): return .notFound(problem)
             case .tooManyRequests(let problem): return .tooManyRequests(problem)
             case .badGateway(let problem): return .badGateway(problem)
@@ -90,7 +94,14 @@ struct WeatherDashboardAPI: APIProtocol {
     ) throws -> FailureResponse {
         guard let failure = error as? UpstreamFailure else { throw error }
         let base = "https://interchange.dev/problems/"
-        func problem(_ status: Int, _ kind: String, _ title: String, _ detail: String, retryAfter: Int? = nil, resetAt: Date? = nil)
+        func problem(
+            _ status: Int,
+            _ kind: String,
+            _ title: String,
+            _ detail: String,
+            retryAfter: Int? = nil,
+            resetAt: Date? = nil
+        )
             -> Components.Schemas.Problem
         {
             Components.Schemas.Problem(
@@ -113,7 +124,9 @@ struct WeatherDashboardAPI: APIProtocol {
             return .tooManyRequests(
                 .init(
                     headers: .init(retryAfter: seconds),
-                    body: .applicationProblemJson(problem(429, "upstream-rate-limited", "Upstream rate limit reached", detail, retryAfter: seconds, resetAt: resetAt))
+                    body: .applicationProblemJson(
+                        problem(429, "upstream-rate-limited", "Upstream rate limit reached", detail, retryAfter: seconds, resetAt: resetAt)
+                    )
                 )
             )
         case .unavailable(let reason, let retryAfter):
@@ -121,13 +134,19 @@ struct WeatherDashboardAPI: APIProtocol {
             return .serviceUnavailable(
                 .init(
                     headers: .init(retryAfter: seconds),
-                    body: .applicationProblemJson(problem(503, "upstream-unavailable", "Upstream unavailable", "\(upstream): \(reason)", retryAfter: seconds))
+                    body: .applicationProblemJson(
+                        problem(503, "upstream-unavailable", "Upstream unavailable", "\(upstream): \(reason)", retryAfter: seconds)
+                    )
                 )
             )
         case .timeout:
-            return .gatewayTimeout(.init(body: .applicationProblemJson(problem(504, "upstream-timeout", "Upstream timed out", "\(upstream) did not answer in time"))))
+            return .gatewayTimeout(
+                .init(body: .applicationProblemJson(problem(504, "upstream-timeout", "Upstream timed out", "\(upstream) did not answer in time")))
+            )
         case .badGateway(let reason):
-            return .badGateway(.init(body: .applicationProblemJson(problem(502, "upstream-unavailable", "Bad upstream response", "\(upstream): \(reason)"))))
+            return .badGateway(
+                .init(body: .applicationProblemJson(problem(502, "upstream-unavailable", "Bad upstream response", "\(upstream): \(reason)")))
+            )
         }
     }
 
@@ -198,7 +217,9 @@ struct WeatherDashboardAPI: APIProtocol {
             primaryLanguage: card.primaryLanguage.map { .init(name: $0.name, color: $0.color) },
             languages: card.languages.map { .init(name: $0.name, color: $0.color, percent: $0.percent) },
             latestRelease: card.latestRelease.map { .init(name: $0.name, tagName: $0.tagName, publishedAt: $0.publishedAt, url: $0.url) },
-            recentCommits: card.recentCommits.map { .init(oid: $0.oid, message: $0.message, author: $0.author, committedAt: $0.committedAt, url: $0.url) },
+            recentCommits: card.recentCommits.map {
+                .init(oid: $0.oid, message: $0.message, author: $0.author, committedAt: $0.committedAt, url: $0.url)
+            },
             rateLimit: card.rateLimit.map { .init(cost: $0.cost, remaining: $0.remaining, resetAt: $0.resetAt) },
             source: .init(provider: .github, simulated: simulated),
             freshness: Self.freshness(freshness)

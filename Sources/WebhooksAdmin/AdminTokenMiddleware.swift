@@ -25,7 +25,8 @@ struct AdminTokenMiddleware: ServerMiddleware {
             var response = HTTPResponse(status: .unauthorized)
             response.headerFields[.wwwAuthenticate] = #"Bearer realm="interchange-admin""#
             response.headerFields[.contentType] = "application/problem+json"
-            let problem = #"{"type":"https://interchange.dev/problems/unauthorized","title":"Unauthorized","status":401,"detail":"send Authorization: Bearer <admin token>"}"#
+            let problem =
+                #"{"type":"https://interchange.dev/problems/unauthorized","title":"Unauthorized","status":401,"detail":"send Authorization: Bearer <admin token>"}"#
             return (response, HTTPBody(problem))
         }
         return try await next(request, body, metadata)

@@ -213,7 +213,9 @@ struct WebhooksAdminAPI: APIProtocol {
         let base = "https://interchange.dev/problems/"
         switch error {
         case let notFound as WebhookAdminError:
-            return .init(body: .applicationProblemJson(.init(_type: base + "not-found", title: "Not Found", status: 404, detail: notFound.description)))
+            return .init(
+                body: .applicationProblemJson(.init(_type: base + "not-found", title: "Not Found", status: 404, detail: notFound.description))
+            )
         case let invalid as ConfigurationError:
             return .init(
                 body: .applicationProblemJson(

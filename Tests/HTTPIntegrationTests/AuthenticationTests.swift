@@ -1,7 +1,7 @@
 import Foundation
-import InterchangeCore
 import HTTPIntegration
 import HTTPTypes
+import InterchangeCore
 import InterchangeTesting
 import Synchronization
 import Testing
@@ -105,7 +105,9 @@ struct AuthenticationTests {
                 _ = try await client.get("\(server.baseURL)/api/orders")
             }
             #expect(issued.count == 2)
-            #expect(server.requests(to: "/api/orders").map { $0.headers[.authorization] ?? "" } == ["Bearer token-1", "Bearer token-1", "Bearer token-2"])
+            #expect(
+                server.requests(to: "/api/orders").map { $0.headers[.authorization] ?? "" } == ["Bearer token-1", "Bearer token-1", "Bearer token-2"]
+            )
         }
     }
 
@@ -147,4 +149,3 @@ struct AuthenticationTests {
         } throws: { ($0 as? ConfigurationError)?.field == "clientID" }
     }
 }
-

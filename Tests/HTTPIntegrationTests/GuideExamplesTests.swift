@@ -7,7 +7,10 @@ import Testing
 /// The examples of docs/http-client.md, run against a real server so the guide stays true.
 @Suite("Guide examples (docs/http-client.md)")
 struct GuideExamplesTests {
-    struct Repo: Decodable, Sendable { let name: String; let stars: Int }
+    struct Repo: Decodable, Sendable {
+        let name: String
+        let stars: Int
+    }
 
     @Test("calling an API and reading typed errors")
     func callingAnAPI() async throws {

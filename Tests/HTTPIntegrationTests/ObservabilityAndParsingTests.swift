@@ -24,7 +24,9 @@ struct ObservabilityAndParsingTests {
             let requests = "interchange_http_client_requests_total"
             #expect(metrics.counterTotal(label: requests, dimensions: [("host", "127.0.0.1"), ("method", "GET"), ("outcome", "2xx")]) == 1)
             #expect(metrics.counterTotal(label: requests, dimensions: [("host", "127.0.0.1"), ("method", "GET"), ("outcome", "4xx")]) == 1)
-            #expect(metrics.counterTotal(label: requests, dimensions: [("host", "127.0.0.1"), ("method", "GET"), ("outcome", "transport_failure")]) == 1)
+            #expect(
+                metrics.counterTotal(label: requests, dimensions: [("host", "127.0.0.1"), ("method", "GET"), ("outcome", "transport_failure")]) == 1
+            )
             #expect(metrics.counterTotal(label: "interchange_http_client_retries_total", dimensions: [("host", "127.0.0.1")]) >= 1)
             let timer = try metrics.expectTimer("interchange_http_client_request_duration_seconds", [("host", "127.0.0.1"), ("outcome", "2xx")])
             #expect(timer.values.count == 1)

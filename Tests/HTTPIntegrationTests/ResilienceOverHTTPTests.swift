@@ -139,7 +139,12 @@ struct ResilienceOverHTTPTests {
         try await ScriptedHTTPServer.withServer { server in
             server.enqueue(
                 "/big",
-                .init(status: .ok, headers: [("Content-Type", "application/json")], body: #"{"items":[1,2,3,4,5,6,7,8,9]}"#, behaviour: .resetMidBody(afterBytes: 10)),
+                .init(
+                    status: .ok,
+                    headers: [("Content-Type", "application/json")],
+                    body: #"{"items":[1,2,3,4,5,6,7,8,9]}"#,
+                    behaviour: .resetMidBody(afterBytes: 10)
+                ),
                 .json(#"{"items":[1]}"#)
             )
             try await withClient(policy: testPolicy()) { client in
@@ -222,7 +227,10 @@ struct ResilienceOverHTTPTests {
 
     @Test("a shape mismatch names the missing key")
     func shapeMismatch() async throws {
-        struct Item: Decodable { let id: String; let name: String }
+        struct Item: Decodable {
+            let id: String
+            let name: String
+        }
         try await ScriptedHTTPServer.withServer { server in
             server.enqueue("/item", .json(#"{"id":"1"}"#))
             try await withClient(policy: testPolicy()) { client in
@@ -248,7 +256,11 @@ struct ResilienceOverHTTPTests {
     func circuitBreakerOpens() async throws {
         try await ScriptedHTTPServer.withServer { server in
             server.enqueue("/flaky", .status(500))
-            let breaker = CircuitBreaker.Configuration(slidingWindow: .countBased(size: 4), minimumNumberOfCalls: 4, waitDurationInOpenState: .seconds(30))
+            let breaker = CircuitBreaker.Configuration(
+                slidingWindow: .countBased(size: 4),
+                minimumNumberOfCalls: 4,
+                waitDurationInOpenState: .seconds(30)
+            )
             try await withClient(policy: testPolicy(maxAttempts: 1, breaker: breaker)) { client in
                 for _ in 0..<4 { _ = try await client.get("\(server.baseURL)/flaky") }
                 let error = await integrationError { _ = try await client.get("\(server.baseURL)/flaky") }

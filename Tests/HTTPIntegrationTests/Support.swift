@@ -69,6 +69,11 @@ func integrationError(_ body: () async throws -> Void) async -> HTTPIntegrationE
 final class Tally: Sendable {
     private let value = Mutex(0)
     @discardableResult
-    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+    func increment() -> Int {
+        value.withLock {
+            $0 += 1
+            return $0
+        }
+    }
     var count: Int { value.withLock { $0 } }
 }

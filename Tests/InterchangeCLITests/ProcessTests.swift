@@ -58,7 +58,10 @@ struct ProcessTests {
         }
     }
 
-    struct ProcessError: Error, CustomStringConvertible { let message: String; var description: String { message } }
+    struct ProcessError: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
+    }
 
     func get(_ url: String) async throws -> (status: Int, contentType: String?, body: String) {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
@@ -130,7 +133,9 @@ struct ProcessTests {
         )
         try running.waitUntilListening()
         let connection = ["--url", running.url, "--data-dir", dataDirectory]
-        let created = try run(["webhooks", "endpoints", "create", "--endpoint-url", "\(running.url)/nowhere", "--event-type", "order.*"] + connection)
+        let created = try run(
+            ["webhooks", "endpoints", "create", "--endpoint-url", "\(running.url)/nowhere", "--event-type", "order.*"] + connection
+        )
         #expect(created.status == 0, "\(created.errors)")
         #expect(created.output.contains(#""secret" : "whsec_"#))
         let listed = try run(["webhooks", "endpoints", "list"] + connection)

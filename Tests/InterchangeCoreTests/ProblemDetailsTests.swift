@@ -15,7 +15,10 @@ struct ProblemDetailsTests {
 
     @Test("members of the wrong type are ignored, as RFC 9457 asks")
     func lenient() throws {
-        let problem = try JSONDecoder().decode(ProblemDetails.self, from: Data(#"{"title":"Oops","status":"five hundred","detail":7,"code":42}"#.utf8))
+        let problem = try JSONDecoder().decode(
+            ProblemDetails.self,
+            from: Data(#"{"title":"Oops","status":"five hundred","detail":7,"code":42}"#.utf8)
+        )
         #expect(problem.title == "Oops")
         #expect(problem.status == 0)
         #expect(problem.detail == nil)

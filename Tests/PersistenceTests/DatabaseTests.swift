@@ -10,7 +10,8 @@ import Testing
 struct DatabaseTests {
     static let migrations = [
         Migration("test-1") { sql, _ in
-            try await sql.create(table: "items").column("id", type: .text, .primaryKey(autoIncrement: false)).column("n", type: .bigint, .notNull).run()
+            try await sql.create(table: "items").column("id", type: .text, .primaryKey(autoIncrement: false)).column("n", type: .bigint, .notNull)
+                .run()
         }
     ]
 
@@ -54,7 +55,9 @@ struct DatabaseTests {
     func concurrentWriters(kind: TestDatabase.Kind) async throws {
         try await TestDatabase.with(kind) { database in
             try await database.migrate(Self.migrations)
-            try await database.withConnection { sql in try await sql.insert(into: "items").columns("id", "n").values(SQLBind("counter"), SQLBind(0)).run() }
+            try await database.withConnection { sql in
+                try await sql.insert(into: "items").columns("id", "n").values(SQLBind("counter"), SQLBind(0)).run()
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<50 {
                     group.addTask {

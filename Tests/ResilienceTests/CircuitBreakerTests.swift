@@ -83,8 +83,14 @@ struct CircuitBreakerTests {
         await fail(breaker, 2)
         clock.advance(by: .seconds(5))
         let gate = Gate()
-        async let first: Int = breaker.execute { await gate.wait(); return 1 }
-        async let second: Int = breaker.execute { await gate.wait(); return 2 }
+        async let first: Int = breaker.execute {
+            await gate.wait()
+            return 1
+        }
+        async let second: Int = breaker.execute {
+            await gate.wait()
+            return 2
+        }
         await gate.waitUntilWaiting(2)
         #expect(breaker.state == .halfOpen)
         await #expect(throws: CircuitBreakerOpenError.self) { try await breaker.execute { 3 } }
@@ -156,7 +162,8 @@ struct CircuitBreakerTests {
     @Test("results can count as failures")
     func resultFailures() async throws {
         let breaker = try breaker(.init(slidingWindow: .countBased(size: 2), minimumNumberOfCalls: 2))
-        for _ in 0..<2 { _ = try await breaker.execute(isFailure: { $0 >= 500 }) { 503 } }
+        let isServerError: @Sendable (Int) -> Bool = { $0 >= 500 }
+        for _ in 0..<2 { _ = try await breaker.execute(isFailure: isServerError) { 503 } }
         #expect(breaker.state == .open)
     }
 
@@ -173,7 +180,12 @@ struct CircuitBreakerTests {
     @Test("cancelled calls are not counted, and give their half-open slot back")
     func cancellationNotCounted() async throws {
         let breaker = try breaker(
-            .init(slidingWindow: .countBased(size: 1), minimumNumberOfCalls: 1, waitDurationInOpenState: .seconds(1), permittedCallsInHalfOpenState: 1)
+            .init(
+                slidingWindow: .countBased(size: 1),
+                minimumNumberOfCalls: 1,
+                waitDurationInOpenState: .seconds(1),
+                permittedCallsInHalfOpenState: 1
+            )
         )
         for _ in 0..<3 { _ = try? await breaker.execute { () -> Int in throw CancellationError() } }
         #expect(breaker.snapshot.totals.calls == 0)
@@ -219,9 +231,9 @@ struct CircuitBreakerTests {
         await fail(breaker, 2)
         _ = try? await breaker.execute { 1 }
         let transitions = events.all.compactMap { event -> String? in
-                if case .stateChanged(let from, let to, _) = event { return "\(from)->\(to)" }
-                return nil
-            }
+            if case .stateChanged(let from, let to, _) = event { return "\(from)->\(to)" }
+            return nil
+        }
         #expect(transitions == ["closed->open"])
         #expect(try metrics.expectGauge("interchange_circuit_breaker_state", [("name", "upstream")]).lastValue == 1)
         #expect(
@@ -244,7 +256,12 @@ struct CircuitBreakerTests {
     @Test("under heavy concurrency, half-open admits exactly the permitted number of probes")
     func concurrentHalfOpen() async throws {
         let breaker = try breaker(
-            .init(slidingWindow: .countBased(size: 1), minimumNumberOfCalls: 1, waitDurationInOpenState: .seconds(1), permittedCallsInHalfOpenState: 5)
+            .init(
+                slidingWindow: .countBased(size: 1),
+                minimumNumberOfCalls: 1,
+                waitDurationInOpenState: .seconds(1),
+                permittedCallsInHalfOpenState: 5
+            )
         )
         await fail(breaker)
         clock.advance(by: .seconds(1))

@@ -114,10 +114,21 @@ struct BulkheadTests {
         let bulkhead = try Bulkhead(name: "db", maxConcurrentCalls: 2, maxQueuedCalls: 1)
         let gate = Gate()
         let started = Counter()
-        async let first: Int = bulkhead.execute { started.increment(); await gate.wait(); return 1 }
-        async let second: Int = bulkhead.execute { started.increment(); await gate.wait(); return 2 }
+        async let first: Int = bulkhead.execute {
+            started.increment()
+            await gate.wait()
+            return 1
+        }
+        async let second: Int = bulkhead.execute {
+            started.increment()
+            await gate.wait()
+            return 2
+        }
         await gate.waitUntilWaiting(2)
-        async let third: Int = bulkhead.execute { started.increment(); return 3 }
+        async let third: Int = bulkhead.execute {
+            started.increment()
+            return 3
+        }
         while bulkhead.load.queued < 1 { await Task.yield() }
         #expect(started.count == 2)
         await #expect(throws: BulkheadFullError.self) { try await bulkhead.execute { 4 } }
@@ -131,7 +142,12 @@ struct BulkheadTests {
     func cancelledWaiterLeaves() async throws {
         let bulkhead = try Bulkhead(name: "db", maxConcurrentCalls: 1, maxQueuedCalls: 1)
         let gate = Gate()
-        let running = Task { try await bulkhead.execute { await gate.wait(); return 1 } }
+        let running = Task {
+            try await bulkhead.execute {
+                await gate.wait()
+                return 1
+            }
+        }
         await gate.waitUntilWaiting(1)
         let queued = Task { try await bulkhead.execute { 2 } }
         while bulkhead.load.queued < 1 { await Task.yield() }
@@ -174,7 +190,13 @@ struct BulkheadTests {
 
 final class ConcurrencyProbe: Sendable {
     private let state = Mutex((current: 0, peak: 0, total: 0))
-    func enter() { state.withLock { $0.current += 1; $0.peak = max($0.peak, $0.current); $0.total += 1 } }
+    func enter() {
+        state.withLock {
+            $0.current += 1
+            $0.peak = max($0.peak, $0.current)
+            $0.total += 1
+        }
+    }
     func leave() { state.withLock { $0.current -= 1 } }
     var peak: Int { state.withLock { $0.peak } }
     var total: Int { state.withLock { $0.total } }

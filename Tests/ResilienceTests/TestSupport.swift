@@ -10,7 +10,12 @@ final class Counter: Sendable {
     private let value = Mutex(0)
     init() {}
     @discardableResult
-    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+    func increment() -> Int {
+        value.withLock {
+            $0 += 1
+            return $0
+        }
+    }
     var count: Int { value.withLock { $0 } }
 }
 

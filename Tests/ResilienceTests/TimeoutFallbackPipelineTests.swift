@@ -32,7 +32,12 @@ struct TimeoutTests {
     func returnsInTime() async throws {
         let clock = ManualClock()
         let timeout = try Timeout(.seconds(2), clock: clock)
-        let call = Task { try await timeout.execute { () -> Int in try await clock.sleep(for: .seconds(1)); return 42 } }
+        let call = Task {
+            try await timeout.execute { () -> Int in
+                try await clock.sleep(for: .seconds(1))
+                return 42
+            }
+        }
         await clock.waitForSleepers(2)
         clock.advance(by: .seconds(1))
         #expect(try await call.value == 42)
@@ -54,7 +59,8 @@ struct TimeoutTests {
 struct FallbackTests {
     @Test("substitutes a value for a handled error")
     func substitutes() async throws {
-        let fallback = Fallback<String>(when: { $0 is Boom }) { _ in "cached" }
+        let isBoom: @Sendable (any Error) -> Bool = { $0 is Boom }
+        let fallback = Fallback<String>(when: isBoom) { _ in "cached" }
         #expect(try await fallback.execute { throw Boom() } == "cached")
         await #expect(throws: TimeoutError.self) {
             try await fallback.execute { throw TimeoutError(timeout: .seconds(1)) }

@@ -8,7 +8,10 @@ import Testing
 
 @Suite("ProblemMiddleware")
 struct ProblemMiddlewareTests {
-    struct Order: Decodable { let sku: String; let quantity: Int }
+    struct Order: Decodable {
+        let sku: String
+        let quantity: Int
+    }
 
     func app() -> some ApplicationProtocol {
         let router = Router()

@@ -15,19 +15,34 @@ struct ResponseMicroCacheTests {
         var value: Int { count.load(ordering: .relaxed) }
     }
 
-    func app(clock: ManualClock, renders: Renders, ttl: Duration = .seconds(1), maxEntries: Int = 10, maxBodySize: Int = 1024)
-        -> some ApplicationProtocol
-    {
+    func app(
+        clock: ManualClock,
+        renders: Renders,
+        ttl: Duration = .seconds(1),
+        maxEntries: Int = 10,
+        maxBodySize: Int = 1024,
+        maxTotalBytes: Int = 1 << 20
+    ) -> some ApplicationProtocol {
         let router = Router()
         router.add(
             middleware: ResponseMicroCache(
-                pathPrefixes: ["/api/"], ttl: ttl, maxEntries: maxEntries, maxBodySize: maxBodySize, clock: clock))
+                pathPrefixes: ["/api/"],
+                ttl: ttl,
+                maxEntries: maxEntries,
+                maxBodySize: maxBodySize,
+                maxTotalBytes: maxTotalBytes,
+                clock: clock
+            )
+        )
         router.get("/api/count") { _, _ in "render \(renders.next())" }
         router.get("/api/big") { _, _ in String(repeating: "x", count: 2048) + "\(renders.next())" }
         router.get("/api/private") { _, _ in
             Response(status: .ok, headers: [.cacheControl: "private"], body: .init(byteBuffer: .init(string: "\(renders.next())")))
         }
-        router.get("/api/missing") { _, _ -> Response in _ = renders.next(); return Response(status: .notFound) }
+        router.get("/api/missing") { _, _ -> Response in
+            _ = renders.next()
+            return Response(status: .notFound)
+        }
         router.post("/api/count") { _, _ in "posted \(renders.next())" }
         router.get("/other") { _, _ in "other \(renders.next())" }
         return Application(router: router)
@@ -104,6 +119,24 @@ struct ResponseMicroCacheTests {
             clock.advance(by: .milliseconds(10))
             _ = try await client.execute(uri: "/api/count?n=3", method: .get)  // evicts n=1
             #expect(renders.value == 3)
+            _ = try await client.execute(uri: "/api/count?n=3", method: .get)
+            _ = try await client.execute(uri: "/api/count?n=2", method: .get)
+            #expect(renders.value == 3)
+            _ = try await client.execute(uri: "/api/count?n=1", method: .get)
+            #expect(renders.value == 4)
+        }
+    }
+
+    @Test("holds at most maxTotalBytes of bodies, dropping the oldest")
+    func boundedBytes() async throws {
+        let clock = ManualClock()
+        let renders = Renders()
+        // Each answer is "render N": 8 bytes; 20 bytes hold two.
+        try await app(clock: clock, renders: renders, maxTotalBytes: 20).test(.router) { client in
+            for n in 1...3 {
+                _ = try await client.execute(uri: "/api/count?n=\(n)", method: .get)
+                clock.advance(by: .milliseconds(10))
+            }
             _ = try await client.execute(uri: "/api/count?n=3", method: .get)
             _ = try await client.execute(uri: "/api/count?n=2", method: .get)
             #expect(renders.value == 3)

@@ -64,7 +64,11 @@ struct BFFTests {
             },
             logger: logger
         )
-        var groupConfiguration = ServiceGroupConfiguration(services: components.flatMap(\.services) + [app], gracefulShutdownSignals: [], logger: logger)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: components.flatMap(\.services) + [app],
+            gracefulShutdownSignals: [],
+            logger: logger
+        )
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(1)
         let group = ServiceGroup(configuration: groupConfiguration)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -205,7 +209,9 @@ struct BFFTests {
     func breakerOpens() async throws {
         try await withDashboard { harness in
             harness.openMeteo.outage = true
-            let cities = ["Tokyo", "Sydney", "Cairo", "Mumbai", "Madrid", "Rome", "Toronto", "Dubai", "Nairobi", "Anchorage", "Singapore", "Reykjavík"]
+            let cities = [
+                "Tokyo", "Sydney", "Cairo", "Mumbai", "Madrid", "Rome", "Toronto", "Dubai", "Nairobi", "Anchorage", "Singapore", "Reykjavík",
+            ]
             for city in cities { _ = try await harness.get("/api/cities?q=\(city.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!)") }
             let before = harness.openMeteo.totalRequests
             let rejected = try await harness.get("/api/cities?q=Zurich")

@@ -13,6 +13,17 @@ struct DashboardCachingTests {
         return try DashboardService(weatherProvider: provider, github: github, clock: clock, now: clock.dateProvider)
     }
 
+    /// London's weather by coordinates; fails the test unless the service answered with a report.
+    func londonWeather(_ service: DashboardService) async throws -> (WeatherReport, DashboardService.Freshness) {
+        let result = try await service.weather(city: "London", country: "GB", latitude: 51.5, longitude: -0.12, units: .metric)
+        guard case .weather(_, _, let report, let freshness) = result else {
+            throw ExpectedWeather(got: "\(result)")
+        }
+        return (report, freshness)
+    }
+
+    struct ExpectedWeather: Error { let got: String }
+
     @Test("30 concurrent identical requests cause one geocoding and one forecast call")
     func singleFlight() async throws {
         try await ScriptedHTTPServer.withServer { server in
@@ -39,19 +50,17 @@ struct DashboardCachingTests {
             server.enqueue("/v1/forecast", .json(try fixture("open-meteo/forecast-london-metric")), .status(503))
             let clock = ManualClock()
             let service = try service(server, clock: clock)
-            guard case .weather(_, _, _, let fresh) = try await service.weather(city: "London", country: "GB", latitude: 51.5, longitude: -0.12, units: .metric)
-            else { Issue.record("expected weather"); return }
+            let (_, fresh) = try await londonWeather(service)
             #expect(!fresh.stale)
             clock.advance(by: .seconds(15 * 60))
-            guard case .weather(_, _, let report, let stale) = try await service.weather(city: "London", country: "GB", latitude: 51.5, longitude: -0.12, units: .metric)
-            else { Issue.record("expected weather"); return }
+            let (report, stale) = try await londonWeather(service)
             #expect(stale.stale)
             #expect(stale.age == .seconds(15 * 60))
             #expect(report.daily.count == 5)
             #expect(server.requests(to: "/v1/forecast").count == 2)  // it did try the upstream
             clock.advance(by: .seconds(3 * 3600))
             await #expect(throws: UpstreamFailure.self) {
-                _ = try await service.weather(city: "London", country: "GB", latitude: 51.5, longitude: -0.12, units: .metric)
+                _ = try await londonWeather(service)
             }
         }
     }
@@ -62,7 +71,15 @@ struct DashboardCachingTests {
             server.handle("/v1/search") { _ in .json(try fixture("open-meteo/geocoding-london")) }
             server.enqueue("/v1/forecast", .json(try fixture("open-meteo/forecast-london-metric")))
             let service = try service(server, clock: ManualClock())
-            guard case .ambiguous(let candidates) = try await service.weather(city: "London", country: nil, latitude: nil, longitude: nil, units: .metric) else {
+            guard
+                case .ambiguous(let candidates) = try await service.weather(
+                    city: "London",
+                    country: nil,
+                    latitude: nil,
+                    longitude: nil,
+                    units: .metric
+                )
+            else {
                 Issue.record("expected candidates")
                 return
             }

@@ -14,7 +14,10 @@ struct ProviderFixtureTests {
             server.enqueue("/geo/1.0/direct", .json(try fixture("openweathermap/geo-direct-london")))
             server.enqueue("/data/2.5/weather", .json(try fixture("openweathermap/weather-london-metric")))
             server.enqueue("/data/2.5/forecast", .json(try fixture("openweathermap/forecast-london-metric")))
-            let provider = OpenWeatherMapProvider(upstream: try upstream(server, authentication: .apiKey("k-123", query: "appid")), isSimulated: false)
+            let provider = OpenWeatherMapProvider(
+                upstream: try upstream(server, authentication: .apiKey("k-123", query: "appid")),
+                isSimulated: false
+            )
             let cities = try await provider.searchCities("London", country: nil, limit: 5)
             #expect(cities.map(\.country) == ["GB", "GB", "CA", "US", "US"])
             #expect(cities[2].region == "Ontario")
@@ -47,7 +50,10 @@ struct ProviderFixtureTests {
     @Test("OpenWeatherMap: 429 becomes a rate-limited failure with the server's Retry-After")
     func openWeatherMapRateLimited() async throws {
         try await ScriptedHTTPServer.withServer { server in
-            server.enqueue("/geo/1.0/direct", .json(try fixture("openweathermap/error-429"), status: .tooManyRequests, headers: [("Retry-After", "42")]))
+            server.enqueue(
+                "/geo/1.0/direct",
+                .json(try fixture("openweathermap/error-429"), status: .tooManyRequests, headers: [("Retry-After", "42")])
+            )
             let provider = OpenWeatherMapProvider(upstream: try upstream(server), isSimulated: false)
             do {
                 _ = try await provider.searchCities("London", country: nil, limit: 5)
@@ -62,7 +68,8 @@ struct ProviderFixtureTests {
     func openMeteo() async throws {
         try await ScriptedHTTPServer.withServer { server in
             server.handle("/v1/search") { request in
-                request.queryValue("name") == "London" ? .json(try fixture("open-meteo/geocoding-london")) : .json(try fixture("open-meteo/geocoding-empty"))
+                request.queryValue("name") == "London"
+                    ? .json(try fixture("open-meteo/geocoding-london")) : .json(try fixture("open-meteo/geocoding-empty"))
             }
             server.handle("/v1/forecast") { request in
                 request.queryValue("temperature_unit") == "fahrenheit"
@@ -124,7 +131,10 @@ struct ProviderFixtureTests {
             }
             let reset = "1767229200"
             for name in ["error-rate-limited", "error-rate-limited-legacy"] {
-                server.enqueue("/graphql", .json(try fixture("github/\(name)"), headers: [("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", reset)]))
+                server.enqueue(
+                    "/graphql",
+                    .json(try fixture("github/\(name)"), headers: [("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", reset)])
+                )
                 do {
                     _ = try await client.repository(owner: "a", name: "b")
                     Issue.record("expected a rate-limit failure for \(name)")

@@ -18,7 +18,13 @@ struct AdminAPITests {
                 let clock = ManualClock()
                 var configuration = WebhookDeliveryEngine.Configuration()
                 configuration.ssrfGuard = SSRFGuard(allowPrivateNetworks: true)
-                let engine = try WebhookDeliveryEngine(database: database, configuration: configuration, tracer: nil, clock: clock, now: clock.dateProvider)
+                let engine = try WebhookDeliveryEngine(
+                    database: database,
+                    configuration: configuration,
+                    tracer: nil,
+                    clock: clock,
+                    now: clock.dateProvider
+                )
                 try await engine.prepare()
                 let router = Router()
                 router.add(middleware: ProblemMiddleware())
@@ -87,11 +93,18 @@ struct AdminAPITests {
             #expect((shown["delivery"] as? [String: Any])?["status"] as? String == "pending")
             #expect(server.requests(to: "/hooks").first?.body == #"{"orderId":"o_1","total":42}"#)
 
-            let list = try json(try await client.execute(uri: "/admin/webhooks/deliveries?endpointId=\(endpointID)&status=pending", method: .get, headers: auth))
+            let list = try json(
+                try await client.execute(uri: "/admin/webhooks/deliveries?endpointId=\(endpointID)&status=pending", method: .get, headers: auth)
+            )
             #expect((list["deliveries"] as? [[String: Any]])?.count == 1)
 
             let rotated = try json(
-                try await client.execute(uri: "/admin/webhooks/endpoints/\(endpointID)/rotate-secret", method: .post, headers: auth, body: ByteBuffer(string: "{}"))
+                try await client.execute(
+                    uri: "/admin/webhooks/endpoints/\(endpointID)/rotate-secret",
+                    method: .post,
+                    headers: auth,
+                    body: ByteBuffer(string: "{}")
+                )
             )
             #expect((rotated["secret"] as? String) != secret)
 
@@ -122,7 +135,12 @@ struct AdminAPITests {
             let missing = try await client.execute(uri: "/admin/webhooks/endpoints/ep_doesNotExist", method: .get, headers: auth)
             #expect(missing.status == .notFound)
             #expect(try json(missing)["detail"] as? String == "no webhook endpoint with id 'ep_doesNotExist'")
-            let malformed = try await client.execute(uri: "/admin/webhooks/endpoints", method: .post, headers: auth, body: ByteBuffer(string: #"{"url":"#))
+            let malformed = try await client.execute(
+                uri: "/admin/webhooks/endpoints",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: #"{"url":"#)
+            )
             #expect(malformed.status == .badRequest)
             #expect(malformed.headers[.contentType] == "application/problem+json")
             let badID = try await client.execute(uri: "/admin/webhooks/deliveries/not-an-id", method: .get, headers: auth)

@@ -84,7 +84,8 @@ struct DeliveryEngineTests {
     @Test("a receiver that is down gets the retry schedule, then the delivery is dead-lettered", arguments: TestDatabase.kinds)
     func retrySchedule(kind: TestDatabase.Kind) async throws {
         let clock = ManualClock()
-        try await withEngine(kind, clock: clock, configure: { $0.disableAfter = .seconds(365 * 24 * 3600) }) { engine, server in
+        let configure: (inout WebhookDeliveryEngine.Configuration) -> Void = { $0.disableAfter = .seconds(365 * 24 * 3600) }
+        try await withEngine(kind, clock: clock, configure: configure) { engine, server in
             server.enqueue("/hooks", .status(503, body: "down for maintenance"))
             _ = try await engine.createEndpoint(url: "\(server.baseURL)/hooks")
             let id = try await engine.publish(eventType: "order.created", payload: Data("{}".utf8)).deliveryIDs[0]
@@ -139,7 +140,8 @@ struct DeliveryEngineTests {
     @Test("an endpoint whose every delivery fails for longer than disableAfter is disabled", arguments: TestDatabase.kinds)
     func failingEndpointDisabled(kind: TestDatabase.Kind) async throws {
         let clock = ManualClock()
-        try await withEngine(kind, clock: clock, configure: { $0.disableAfter = .seconds(3600) }) { engine, server in
+        let configure: (inout WebhookDeliveryEngine.Configuration) -> Void = { $0.disableAfter = .seconds(3600) }
+        try await withEngine(kind, clock: clock, configure: configure) { engine, server in
             server.enqueue("/hooks", .status(500))
             let endpoint = try await engine.createEndpoint(url: "\(server.baseURL)/hooks")
             _ = try await engine.publish(eventType: "a", payload: Data("{}".utf8))
@@ -230,7 +232,9 @@ struct DeliveryEngineTests {
             _ = try await engine.publish(eventType: "a", payload: Data(#"{"id":"evt_2"}"#.utf8))
             await engine.processDue()
             let after = try #require(server.requests(to: "/hooks").last)
-            #expect { try signer.verify(payload: Data(after.body.utf8), headers: after.headers, secrets: [endpoint.secret], now: clock.date) } throws: {
+            #expect {
+                try signer.verify(payload: Data(after.body.utf8), headers: after.headers, secrets: [endpoint.secret], now: clock.date)
+            } throws: {
                 ($0 as? WebhookVerificationError)?.code == .noMatchingSignature
             }
             _ = try signer.verify(payload: Data(after.body.utf8), headers: after.headers, secrets: [rotated.secret], now: clock.date)
@@ -240,7 +244,8 @@ struct DeliveryEngineTests {
     @Test("dead-lettered deliveries can be replayed one by one or all since a time", arguments: TestDatabase.kinds)
     func replay(kind: TestDatabase.Kind) async throws {
         let clock = ManualClock()
-        try await withEngine(kind, clock: clock, configure: { $0.schedule = [.zero] }) { engine, server in
+        let configure: (inout WebhookDeliveryEngine.Configuration) -> Void = { $0.schedule = [.zero] }
+        try await withEngine(kind, clock: clock, configure: configure) { engine, server in
             server.enqueue("/hooks", .status(500), .status(500), .status(500), .status(200))
             let endpoint = try await engine.createEndpoint(url: "\(server.baseURL)/hooks", maxConcurrency: 1)
             let one = try await engine.publish(eventType: "a", payload: Data("1".utf8)).deliveryIDs[0]
@@ -281,8 +286,16 @@ struct DeliveryEngineTests {
     @Test("an open circuit defers deliveries without spending their attempts")
     func circuitDefers() async throws {
         let clock = ManualClock()
-        let breaker = CircuitBreaker.Configuration(slidingWindow: .countBased(size: 2), minimumNumberOfCalls: 2, waitDurationInOpenState: .seconds(60))
-        try await withEngine(.sqlite, clock: clock, configure: { $0.endpointCircuitBreaker = breaker; $0.maxConcurrentDeliveries = 1 }) { engine, server in
+        let breaker = CircuitBreaker.Configuration(
+            slidingWindow: .countBased(size: 2),
+            minimumNumberOfCalls: 2,
+            waitDurationInOpenState: .seconds(60)
+        )
+        let configure: (inout WebhookDeliveryEngine.Configuration) -> Void = {
+            $0.endpointCircuitBreaker = breaker
+            $0.maxConcurrentDeliveries = 1
+        }
+        try await withEngine(.sqlite, clock: clock, configure: configure) { engine, server in
             server.enqueue("/hooks", .status(500))
             _ = try await engine.createEndpoint(url: "\(server.baseURL)/hooks", maxConcurrency: 1)
             for _ in 0..<3 { _ = try await engine.publish(eventType: "a", payload: Data("{}".utf8)) }
@@ -302,11 +315,15 @@ struct DeliveryEngineTests {
             let clock = ManualClock()
             let engine = try WebhookDeliveryEngine(database: database, tracer: nil, clock: clock, now: clock.dateProvider)
             try await engine.prepare()
-            for url in ["http://127.0.0.1:9/hooks", "http://[::1]/x", "http://169.254.169.254/latest/meta-data", "http://10.0.0.5/x", "http://localhost/x"] {
+            for url in [
+                "http://127.0.0.1:9/hooks", "http://[::1]/x", "http://169.254.169.254/latest/meta-data", "http://10.0.0.5/x", "http://localhost/x",
+            ] {
                 await #expect(throws: ConfigurationError.self, "\(url)") { try await engine.createEndpoint(url: url) }
             }
             await #expect { try await engine.createEndpoint(url: "ftp://example.com/x") } throws: { ($0 as? ConfigurationError)?.field == "url" }
-            await #expect { try await engine.createEndpoint(url: "https://user:pw@example.com/x") } throws: { ($0 as? ConfigurationError)?.field == "url" }
+            await #expect { try await engine.createEndpoint(url: "https://user:pw@example.com/x") } throws: {
+                ($0 as? ConfigurationError)?.field == "url"
+            }
             // A public-looking name that resolves to loopback is refused when delivering.
             await #expect(throws: SSRFViolation.self) { try await SSRFGuard().checkResolved(host: "localhost") }
             try await SSRFGuard(allowedHosts: ["localhost"]).checkResolved(host: "localhost")
@@ -316,9 +333,14 @@ struct DeliveryEngineTests {
 
     @Test("bad input is refused, naming the field")
     func badInput() async throws {
-        try await withEngine(.sqlite, configure: { $0.maxPayloadSize = 100 }) { engine, server in
-            await #expect { try await engine.publish(eventType: "a", payload: Data(count: 101)) } throws: { ($0 as? ConfigurationError)?.field == "payload" }
-            await #expect { try await engine.publish(eventType: "bad type!", payload: Data()) } throws: { ($0 as? ConfigurationError)?.field == "eventType" }
+        let configure: (inout WebhookDeliveryEngine.Configuration) -> Void = { $0.maxPayloadSize = 100 }
+        try await withEngine(.sqlite, configure: configure) { engine, server in
+            await #expect { try await engine.publish(eventType: "a", payload: Data(count: 101)) } throws: {
+                ($0 as? ConfigurationError)?.field == "payload"
+            }
+            await #expect { try await engine.publish(eventType: "bad type!", payload: Data()) } throws: {
+                ($0 as? ConfigurationError)?.field == "eventType"
+            }
             await #expect { try await engine.createEndpoint(url: "\(server.baseURL)/x", secret: "short") } throws: {
                 ($0 as? ConfigurationError)?.field == "secret"
             }
@@ -333,7 +355,12 @@ struct DeliveryEngineTests {
 
 final class InFlightProbe: Sendable {
     private let state = Mutex((current: 0, peak: 0))
-    func enter() { state.withLock { $0.current += 1; $0.peak = max($0.peak, $0.current) } }
+    func enter() {
+        state.withLock {
+            $0.current += 1
+            $0.peak = max($0.peak, $0.current)
+        }
+    }
     func leave() { state.withLock { $0.current -= 1 } }
     var peak: Int { state.withLock { $0.peak } }
 }

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import InterchangeCore
 import InterchangeTesting
 import Persistence
+import ServiceRuntime
 import Synchronization
 import Testing
 import Webhooks
@@ -62,7 +63,8 @@ struct InboxTests {
             let inbox = try await inbox(database, clock: clock)
             _ = try await inbox.record(source: "s", eventID: "e1", eventType: nil, payload: Data("{}".utf8))
             let calls = Locked(0)
-            let processor = InboxProcessor(inbox: inbox, maxAttempts: 3, backoff: try .constant(.seconds(10)), clock: clock, now: clock.dateProvider) { _ in
+            let processor = InboxProcessor(inbox: inbox, maxAttempts: 3, backoff: try .constant(.seconds(10)), clock: clock, now: clock.dateProvider)
+            { _ in
                 calls.withLock { $0 += 1 }
                 struct Refused: Error {}
                 throw Refused()
@@ -88,7 +90,9 @@ struct InboxTests {
             _ = try await inbox.record(source: "s", eventID: "e1", eventType: nil, payload: Data("{}".utf8))
             #expect(try await inbox.claim(limit: 10, lease: .seconds(60)).count == 1)  // ...and then the process dies
             let handled = Locked(0)
-            let processor = InboxProcessor(inbox: inbox, lease: .seconds(60), clock: clock, now: clock.dateProvider) { _ in handled.withLock { $0 += 1 } }
+            let processor = InboxProcessor(inbox: inbox, lease: .seconds(60), clock: clock, now: clock.dateProvider) { _ in
+                handled.withLock { $0 += 1 }
+            }
             #expect(await processor.processDue() == 0)
             clock.advance(by: .seconds(61))
             #expect(await processor.processDue() == 1)
@@ -138,8 +142,6 @@ struct InboxTests {
         }
     }
 }
-
-import ServiceRuntime
 
 /// The problem+json middleware, as every Interchange service installs it.
 typealias ServiceRuntimeProblems = ProblemMiddleware<BasicRequestContext>

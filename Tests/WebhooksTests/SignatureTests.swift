@@ -76,7 +76,9 @@ struct SignatureTests {
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         let signer = WebhookSigner(scheme: scheme, tolerance: .seconds(300))
         let signed = try signer.sign(payload: body, secrets: [secret], id: "msg_1", timestamp: now)
-        #expect(throws: Never.self) { try signer.verify(payload: body, headers: headers(signed), secrets: [secret], now: now.addingTimeInterval(300)) }
+        #expect(throws: Never.self) {
+            try signer.verify(payload: body, headers: headers(signed), secrets: [secret], now: now.addingTimeInterval(300))
+        }
         for skew in [301.0, -301.0] {
             #expect {
                 try signer.verify(payload: body, headers: headers(signed), secrets: [secret], now: now.addingTimeInterval(skew))
@@ -84,7 +86,10 @@ struct SignatureTests {
         }
     }
 
-    @Test("rotation: several secrets sign, either verifies; a header with one bad signature still verifies", arguments: WebhookSignatureScheme.allCases)
+    @Test(
+        "rotation: several secrets sign, either verifies; a header with one bad signature still verifies",
+        arguments: WebhookSignatureScheme.allCases
+    )
     func rotation(scheme: WebhookSignatureScheme) throws {
         let old = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         let new = "whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldA=="

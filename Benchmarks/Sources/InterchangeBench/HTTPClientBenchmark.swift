@@ -57,7 +57,15 @@ struct HTTPClientBenchmark: AsyncParsableCommand {
 
         if let only {
             let result = await runLoad(concurrency: concurrency, duration: .seconds(seconds), only == "raw" ? raw : resilient)
-            print(String(format: "%@: %.0f req/s, p50 %.3f ms, p99 %.3f ms", only, result.requestsPerSecond, result.p50Milliseconds, result.p99Milliseconds))
+            print(
+                String(
+                    format: "%@: %.0f req/s, p50 %.3f ms, p99 %.3f ms",
+                    only,
+                    result.requestsPerSecond,
+                    result.p50Milliseconds,
+                    result.p99Milliseconds
+                )
+            )
             try await ahc.shutdown()
             return
         }
@@ -97,7 +105,8 @@ struct HTTPClientBenchmark: AsyncParsableCommand {
         print(String(format: "| ResilientHTTPClient pipeline | %.0f | %.3f | %.3f |", pipeRPS, pipeP50, pipeP99))
         print(
             String(
-                format: "\nthroughput ratio (pipeline/raw): %.3f; p50 added: %+.1f%%; p99 added: %+.1f%% (median of %d interleaved %d s rounds, %d concurrent, %d errors)",
+                format:
+                    "\nthroughput ratio (pipeline/raw): %.3f; p50 added: %+.1f%%; p99 added: %+.1f%% (median of %d interleaved %d s rounds, %d concurrent, %d errors)",
                 pipeRPS / rawRPS,
                 (pipeP50 / rawP50 - 1) * 100,
                 (pipeP99 / rawP99 - 1) * 100,

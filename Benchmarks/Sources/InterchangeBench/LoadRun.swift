@@ -30,7 +30,9 @@ func runLoad(concurrency: Int, duration: Duration, _ operation: @escaping @Senda
                         try await operation()
                         count += 1
                         let elapsed = begin.duration(to: clock.now)
-                        _ = histogram.record(UInt64(max(1, elapsed.components.attoseconds / 1_000_000_000_000 + elapsed.components.seconds * 1_000_000)))
+                        _ = histogram.record(
+                            UInt64(max(1, elapsed.components.attoseconds / 1_000_000_000_000 + elapsed.components.seconds * 1_000_000))
+                        )
                     } catch {
                         errors += 1
                     }

@@ -28,12 +28,18 @@ struct PolicyBenchmark: AsyncParsableCommand {
 
         let cases: [(String, @Sendable () -> Void)] = [
             ("baseline: Mutex<Int> increment", { counter.withLock { $0 += 1 } }),
-            ("circuit breaker (count window): acquire + record", {
-                if let permit = try? breaker.acquirePermission() { breaker.record(permit, failed: false, duration: .milliseconds(1)) }
-            }),
-            ("circuit breaker (time window): acquire + record", {
-                if let permit = try? timeBreaker.acquirePermission() { timeBreaker.record(permit, failed: false, duration: .milliseconds(1)) }
-            }),
+            (
+                "circuit breaker (count window): acquire + record",
+                {
+                    if let permit = try? breaker.acquirePermission() { breaker.record(permit, failed: false, duration: .milliseconds(1)) }
+                }
+            ),
+            (
+                "circuit breaker (time window): acquire + record",
+                {
+                    if let permit = try? timeBreaker.acquirePermission() { timeBreaker.record(permit, failed: false, duration: .milliseconds(1)) }
+                }
+            ),
             ("rate limiter (token bucket): tryAcquire", { _ = bucket.tryAcquire() }),
             ("rate limiter (sliding window): tryAcquire", { _ = window.tryAcquire() }),
         ]

@@ -46,32 +46,57 @@ struct WebhooksBenchmark: AsyncParsableCommand {
         print("|---|---:|---:|")
         let key = SymmetricKey(data: Data(secret.utf8))
         var sink = 0
-        let raw = median((0..<3).map { _ in
-            rate(iterations) { sink &+= Int(HMAC<SHA256>.authenticationCode(for: payload, using: key).withUnsafeBytes { $0[0] }) }
-        })
+        let raw = median(
+            (0..<3).map { _ in
+                rate(iterations) { sink &+= Int(HMAC<SHA256>.authenticationCode(for: payload, using: key).withUnsafeBytes { $0[0] }) }
+            }
+        )
         print(String(format: "| baseline: HMAC-SHA256 of the payload (swift-crypto) | %.0f | 1.00× |", raw))
         // The same with the key's pads absorbed once, as prepared verification keys do: the floor for verifying.
         let preparedHMAC = HMAC<SHA256>(key: key)
-        let rawPrepared = median((0..<3).map { _ in
-            rate(iterations) {
-                var hmac = preparedHMAC
-                hmac.update(data: payload)
-                sink &+= Int(hmac.finalize().withUnsafeBytes { $0[0] })
+        let rawPrepared = median(
+            (0..<3).map { _ in
+                rate(iterations) {
+                    var hmac = preparedHMAC
+                    hmac.update(data: payload)
+                    sink &+= Int(hmac.finalize().withUnsafeBytes { $0[0] })
+                }
             }
-        })
-        print(String(format: "| baseline: the same from a prepared key (HMAC state copied, key absorbed once) | %.0f | %.2f× |", rawPrepared, rawPrepared / raw))
+        )
+        print(
+            String(
+                format: "| baseline: the same from a prepared key (HMAC state copied, key absorbed once) | %.0f | %.2f× |",
+                rawPrepared,
+                rawPrepared / raw
+            )
+        )
         for scheme in WebhookSignatureScheme.allCases {
             let signer = WebhookSigner(scheme: scheme)
             // As a receiver gets them: the request's HTTPFields, and keys prepared once for the secret.
             let headers = try signer.sign(payload: payload, secrets: [secret], id: "msg_2Lh9wb3ZSmQUTWfZ1Yo5qTrM0tq", timestamp: now).httpFields
             let keys = try signer.verificationKeys(for: [secret])
-            let verified = median((0..<3).map { _ in
-                rate(iterations) { if (try? signer.verify(payload: payload, headers: headers, keys: keys, now: now)) != nil { sink &+= 1 } }
-            })
-            let unprepared = median((0..<3).map { _ in
-                rate(iterations) { if (try? signer.verify(payload: payload, headers: headers, secrets: [secret], now: now)) != nil { sink &+= 1 } }
-            })
-            print(String(format: "| verify, %@ scheme, prepared keys (parse headers, tolerance, HMAC, constant-time compare) | %.0f | %.2f× (%.2f× of the prepared-key HMAC) |", scheme.rawValue, verified, verified / raw, verified / rawPrepared))
+            let verified = median(
+                (0..<3).map { _ in
+                    rate(iterations) { if (try? signer.verify(payload: payload, headers: headers, keys: keys, now: now)) != nil { sink &+= 1 } }
+                }
+            )
+            let unprepared = median(
+                (0..<3).map { _ in
+                    rate(iterations) {
+                        if (try? signer.verify(payload: payload, headers: headers, secrets: [secret], now: now)) != nil { sink &+= 1 }
+                    }
+                }
+            )
+            print(
+                String(
+                    format:
+                        "| verify, %@ scheme, prepared keys (parse headers, tolerance, HMAC, constant-time compare) | %.0f | %.2f× (%.2f× of the prepared-key HMAC) |",
+                    scheme.rawValue,
+                    verified,
+                    verified / raw,
+                    verified / rawPrepared
+                )
+            )
             print(String(format: "| verify, %@ scheme, secrets decoded per call | %.0f | %.2f× |", scheme.rawValue, unprepared, unprepared / raw))
         }
         if sink == 42 { print("") }  // keep the work observable
@@ -127,7 +152,13 @@ struct WebhooksBenchmark: AsyncParsableCommand {
         print("| operation | events/s | vs raw insert |")
         print("|---|---:|---:|")
         print(String(format: "| baseline: INSERT of the payload | %.0f | 1.00× |", rawRate))
-        print(String(format: "| WebhookReceiver.receive: verify + inbox INSERT … ON CONFLICT DO NOTHING RETURNING | %.0f | %.2f× |", receiveRate, receiveRate / rawRate))
+        print(
+            String(
+                format: "| WebhookReceiver.receive: verify + inbox INSERT … ON CONFLICT DO NOTHING RETURNING | %.0f | %.2f× |",
+                receiveRate,
+                receiveRate / rawRate
+            )
+        )
         print()
     }
 
@@ -214,7 +245,14 @@ struct WebhooksBenchmark: AsyncParsableCommand {
         let rawRate = Double(messages) / rawSeconds
         let engineRate = Double(succeeded) / engineSeconds
         print(String(format: "| baseline: AsyncHTTPClient POSTs alone | %.0f | 1.00× |", rawRate))
-        print(String(format: "| WebhookDeliveryEngine: claim, sign, POST, attempt log, state (%d succeeded) | %.0f | %.2f× |", succeeded, engineRate, engineRate / rawRate))
+        print(
+            String(
+                format: "| WebhookDeliveryEngine: claim, sign, POST, attempt log, state (%d succeeded) | %.0f | %.2f× |",
+                succeeded,
+                engineRate,
+                engineRate / rawRate
+            )
+        )
         print()
     }
 

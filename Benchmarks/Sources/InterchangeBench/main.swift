@@ -1,4 +1,6 @@
 import ArgumentParser
+import NIOCore
+import NIOPosix
 
 struct InterchangeBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,9 +9,6 @@ struct InterchangeBench: AsyncParsableCommand {
         subcommands: [HTTPClientBenchmark.self, PolicyBenchmark.self, WebhooksBenchmark.self, HelloServer.self]
     )
 }
-
-import NIOCore
-import NIOPosix
 
 // `--nio-executor` anywhere on the command line runs Swift concurrency on SwiftNIO's event loops (fewer thread hops).
 if CommandLine.arguments.contains("--nio-executor") {

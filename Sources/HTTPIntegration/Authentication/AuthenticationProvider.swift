@@ -1,6 +1,5 @@
-import HTTPTypes
-
 import Foundation
+import HTTPTypes
 
 /// Adds credentials to requests for a host.
 ///

@@ -1,8 +1,7 @@
+import Foundation
 import HTTPTypes
 import InterchangeCore
 import Synchronization
-
-import Foundation
 
 /// OAuth 2.0 client credentials (RFC 6749 §4.4): a token from the token endpoint, cached until shortly
 /// before it expires, refreshed once however many requests need it at the same moment.

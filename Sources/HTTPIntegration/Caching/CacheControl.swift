@@ -1,4 +1,5 @@
 import Foundation
+
 /// The `Cache-Control` directives (RFC 9111 §5.2, RFC 5861) a private client cache acts on.
 struct CacheControl: Sendable, Hashable {
     var maxAge: Duration?

@@ -1,10 +1,9 @@
+import Foundation
 import HTTPTypes
 import InterchangeCore
 import NIOCore
 import Resilience
 import Synchronization
-
-import Foundation
 
 /// A private, in-memory HTTP cache (RFC 9111) for a ``ResilientHTTPClient``.
 ///

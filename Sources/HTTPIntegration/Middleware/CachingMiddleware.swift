@@ -1,7 +1,6 @@
+import Foundation
 import HTTPTypes
 import Resilience
-
-import Foundation
 
 /// Answers from the ``HTTPCache`` when it can, revalidates when it must, and stands in with a stale copy
 /// when the origin fails. Runs outside the resilience policies, so a stale copy is served only after the
@@ -22,7 +21,14 @@ struct CachingMiddleware: ClientMiddleware {
         let entry = request.options.cache == .useCache ? cache.lookup(request) : nil
         let startedAt = clock.now
         if let entry, entry.isFresh(now: startedAt), !CacheControl(request.headerFields[.cacheControl]).noCache {
-            return response(from: entry, request: request, context: context, status: .hit(age: entry.age(now: startedAt)), attempts: 0, now: startedAt)
+            return response(
+                from: entry,
+                request: request,
+                context: context,
+                status: .hit(age: entry.age(now: startedAt)),
+                attempts: 0,
+                now: startedAt
+            )
         }
         var conditional = request
         if let entry {
@@ -33,13 +39,20 @@ struct CachingMiddleware: ClientMiddleware {
         let fetched: ClientResponse
         do {
             fetched = try await next(conditional, context)
-        } catch where !(error is CancellationError) {
+        } catch let error where !(error is CancellationError) {
             let failedAt = clock.now
             if let entry, entry.isUsableOnError(now: failedAt, defaultWindow: staleWindow) {
                 let requestLine = RequestLine(method: request.method, url: request.url.absoluteString)
                 let cause = ObservabilityMiddleware.integrationError(error, requestLine: requestLine, attempts: 0).code.description
                 context.logger.debug("serving stale response after error", metadata: ["url": "\(request.url.host ?? "")", "cause": "\(cause)"])
-                return response(from: entry, request: request, context: context, status: .stale(age: entry.age(now: failedAt), cause: cause), attempts: context.attemptsSoFar, now: failedAt)
+                return response(
+                    from: entry,
+                    request: request,
+                    context: context,
+                    status: .stale(age: entry.age(now: failedAt), cause: cause),
+                    attempts: context.attemptsSoFar,
+                    now: failedAt
+                )
             }
             throw error
         }

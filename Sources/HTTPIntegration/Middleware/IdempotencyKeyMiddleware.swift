@@ -1,6 +1,5 @@
-import HTTPTypes
-
 import Foundation
+import HTTPTypes
 
 /// Gives POST and PATCH requests an `Idempotency-Key` when the host's policy asks for one.
 ///

@@ -48,7 +48,13 @@ struct ObservabilityMiddleware: ClientMiddleware {
             var response = try await next(request, context)
             response.attempts = max(response.attempts, context.attemptsSoFar)
             response.requestLine = requestLine
-            metrics.record(host: host, hostID: context.resources.id, method: request.method, status: response.status.code, duration: ContinuousClock.now - start)
+            metrics.record(
+                host: host,
+                hostID: context.resources.id,
+                method: request.method,
+                status: response.status.code,
+                duration: ContinuousClock.now - start
+            )
             span?.attributes["http.response.status_code"] = response.status.code
             span?.attributes["interchange.attempts"] = response.attempts
             if response.status.code >= 500 { span?.setStatus(SpanStatus(code: .error)) }
@@ -90,7 +96,13 @@ struct ObservabilityMiddleware: ClientMiddleware {
                 reason: "no complete response within \(timeout.timeout)"
             )
         case let open as CircuitBreakerOpenError:
-            return HTTPIntegrationError(code: .circuitOpen, request: requestLine, attempts: attempts, underlyingError: open, retryAfter: open.retryAfter)
+            return HTTPIntegrationError(
+                code: .circuitOpen,
+                request: requestLine,
+                attempts: attempts,
+                underlyingError: open,
+                retryAfter: open.retryAfter
+            )
         case let limited as RateLimitExceededError:
             return HTTPIntegrationError(
                 code: .rateLimited,
@@ -102,7 +114,13 @@ struct ObservabilityMiddleware: ClientMiddleware {
         case let full as BulkheadFullError:
             return HTTPIntegrationError(code: .bulkheadFull, request: requestLine, attempts: attempts, underlyingError: full)
         case let tooLarge as HTTPResponseTooLarge:
-            return HTTPIntegrationError(code: .responseTooLarge, request: requestLine, attempts: attempts, underlyingError: tooLarge, reason: "\(tooLarge)")
+            return HTTPIntegrationError(
+                code: .responseTooLarge,
+                request: requestLine,
+                attempts: attempts,
+                underlyingError: tooLarge,
+                reason: "\(tooLarge)"
+            )
         default:
             return HTTPIntegrationError(code: .transport, request: requestLine, attempts: attempts, underlyingError: error)
         }

@@ -1,5 +1,5 @@
-import InterchangeCore
 import Foundation
+import InterchangeCore
 
 /// The repositories the GitHub simulator knows. `apple/swift-nio` carries the fixture's values
 /// (`Tests/WeatherDashboardTests/Fixtures/github/repository-apple-swift-nio.json`); the others are plausible but

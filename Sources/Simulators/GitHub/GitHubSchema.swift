@@ -1,6 +1,6 @@
-import InterchangeCore
 import Foundation
 import Graphiti
+import InterchangeCore
 
 // The subset of GitHub's GraphQL schema the simulator serves, with GitHub's type, field, enum and argument
 // names. Swift types are prefixed (`GitHubRepository`) and registered under GitHub's names (`Repository`).

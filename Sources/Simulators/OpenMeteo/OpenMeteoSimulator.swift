@@ -1,7 +1,7 @@
-import InterchangeCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import InterchangeCore
 import ServiceRuntime
 
 /// A simulator of Open-Meteo's two keyless APIs: geocoding (`https://geocoding-api.open-meteo.com/v1/search`)

@@ -1,5 +1,5 @@
-import InterchangeCore
 import Foundation
+import InterchangeCore
 
 /// The units an Open-Meteo forecast request asked for (`temperature_unit`, `wind_speed_unit`,
 /// `precipitation_unit`), with the unit strings the API writes (`mp/h`, not `mph`).

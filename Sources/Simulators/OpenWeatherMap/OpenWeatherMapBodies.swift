@@ -1,5 +1,5 @@
-import InterchangeCore
 import Foundation
+import InterchangeCore
 
 /// The success bodies of the OpenWeatherMap simulator, member for member in upstream's order.
 enum OpenWeatherMapBodies {

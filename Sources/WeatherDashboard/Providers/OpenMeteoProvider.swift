@@ -19,7 +19,13 @@ struct OpenMeteoProvider: WeatherProvider {
             ).decode(Search.self)
             let cities = (response.results ?? []).compactMap { result -> City? in
                 guard let code = result.country_code else { return nil }
-                return City(name: result.name, country: code.uppercased(), region: result.admin1, latitude: result.latitude, longitude: result.longitude)
+                return City(
+                    name: result.name,
+                    country: code.uppercased(),
+                    region: result.admin1,
+                    latitude: result.latitude,
+                    longitude: result.longitude
+                )
             }
             let filtered = country.map { country in cities.filter { $0.country == country.uppercased() } } ?? cities
             return Array(filtered.prefix(limit))
@@ -75,7 +81,14 @@ struct OpenMeteoProvider: WeatherProvider {
     static func date(localTime: String, offset: Int) -> Date {
         let numbers = localTime.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
         guard numbers.count >= 5 else { return Date() }
-        let time = CivilTime(year: numbers[0], month: numbers[1], day: numbers[2], hour: numbers[3], minute: numbers[4], second: numbers.count > 5 ? numbers[5] : 0)
+        let time = CivilTime(
+            year: numbers[0],
+            month: numbers[1],
+            day: numbers[2],
+            hour: numbers[3],
+            minute: numbers[4],
+            second: numbers.count > 5 ? numbers[5] : 0
+        )
         return time.date(utcOffset: offset)
     }
 

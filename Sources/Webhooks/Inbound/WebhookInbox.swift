@@ -69,8 +69,14 @@ public final class WebhookInbox: Sendable {
             try await sql.insert(into: "webhook_inbox")
                 .columns("source", "event_id", "event_type", "payload", "received_at", "status", "attempts", "available_at")
                 .values(
-                    SQLBind(source), SQLBind(eventID), SQLBind(eventType), SQLBind(payload), SQLBind(timestamp),
-                    SQLBind("received"), SQLBind(0), SQLBind(timestamp)
+                    SQLBind(source),
+                    SQLBind(eventID),
+                    SQLBind(eventType),
+                    SQLBind(payload),
+                    SQLBind(timestamp),
+                    SQLBind("received"),
+                    SQLBind(0),
+                    SQLBind(timestamp)
                 )
                 .ignoringConflicts(with: ["source", "event_id"])
                 .returning("event_id")

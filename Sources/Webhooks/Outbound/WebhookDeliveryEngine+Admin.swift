@@ -73,7 +73,12 @@ extension WebhookDeliveryEngine {
             endpoint.eventTypes = eventTypes
         }
         if let maxConcurrency {
-            try ConfigurationError.require((1...100).contains(maxConcurrency), field: "maxConcurrency", "must be between 1 and 100", got: maxConcurrency)
+            try ConfigurationError.require(
+                (1...100).contains(maxConcurrency),
+                field: "maxConcurrency",
+                "must be between 1 and 100",
+                got: maxConcurrency
+            )
             endpoint.maxConcurrency = maxConcurrency
         }
         if let enabled {
@@ -141,7 +146,12 @@ extension WebhookDeliveryEngine {
                 throw ConfigurationError(field: "secret", reason: "a Standard Webhooks secret is 'whsec_' followed by base64")
             }
             let key = try WebhookSigner.standardKey(secret)
-            try ConfigurationError.require(key.bitCount >= 128, field: "secret", "must hold at least 16 bytes of key", got: "\(key.bitCount / 8) bytes")
+            try ConfigurationError.require(
+                key.bitCount >= 128,
+                field: "secret",
+                "must hold at least 16 bytes of key",
+                got: "\(key.bitCount / 8) bytes"
+            )
         case .stripe:
             try ConfigurationError.require(secret.utf8.count >= 16, field: "secret", "must be at least 16 characters", got: "\(secret.utf8.count)")
         }

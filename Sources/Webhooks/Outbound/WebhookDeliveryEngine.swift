@@ -105,7 +105,12 @@ public final class WebhookDeliveryEngine: Service, Sendable {
             try ConfigurationError.require(jitter >= 0 && jitter <= 0.5, field: "jitter", "must be between 0 and 0.5", got: jitter)
             try ConfigurationError.require(requestTimeout > .zero, field: "requestTimeout", "must be positive", got: requestTimeout)
             try ConfigurationError.require(disableAfter > .zero, field: "disableAfter", "must be positive", got: disableAfter)
-            try ConfigurationError.require(maxConcurrentDeliveries >= 1, field: "maxConcurrentDeliveries", "must be at least 1", got: maxConcurrentDeliveries)
+            try ConfigurationError.require(
+                maxConcurrentDeliveries >= 1,
+                field: "maxConcurrentDeliveries",
+                "must be at least 1",
+                got: maxConcurrentDeliveries
+            )
             try ConfigurationError.require(
                 defaultEndpointConcurrency >= 1,
                 field: "defaultEndpointConcurrency",
@@ -500,7 +505,12 @@ public final class WebhookDeliveryEngine: Service, Sendable {
 
 /// Delivery counters and the attempt latency timer.
 private struct DeliveryMetrics: Sendable {
-    enum Outcome: String { case succeeded, retryScheduled = "retry_scheduled", deadLettered = "dead_lettered", blocked, deferred }
+    enum Outcome: String {
+        case succeeded
+        case retryScheduled = "retry_scheduled"
+        case deadLettered = "dead_lettered"
+        case blocked, deferred
+    }
     private let counters: [String: Counter]
     let latency: Metrics.Timer
     let disabled: Counter
@@ -508,7 +518,11 @@ private struct DeliveryMetrics: Sendable {
     init(factory: any MetricsFactory) {
         var counters: [String: Counter] = [:]
         for outcome in [Outcome.succeeded, .retryScheduled, .deadLettered, .blocked, .deferred] {
-            counters[outcome.rawValue] = Counter(label: "interchange_webhook_deliveries_total", dimensions: [("outcome", outcome.rawValue)], factory: factory)
+            counters[outcome.rawValue] = Counter(
+                label: "interchange_webhook_deliveries_total",
+                dimensions: [("outcome", outcome.rawValue)],
+                factory: factory
+            )
         }
         self.counters = counters
         latency = Metrics.Timer(label: "interchange_webhook_attempt_duration_seconds", factory: factory)

@@ -75,8 +75,20 @@ public struct WebhookStore: Sendable {
         try await database.withConnection { sql in
             try await sql.insert(into: "webhook_endpoints")
                 .columns(
-                    "id", "url", "description", "event_types", "scheme", "secret", "previous_secret", "previous_secret_expires_at",
-                    "enabled", "disabled_reason", "failing_since", "max_concurrency", "created_at", "updated_at"
+                    "id",
+                    "url",
+                    "description",
+                    "event_types",
+                    "scheme",
+                    "secret",
+                    "previous_secret",
+                    "previous_secret_expires_at",
+                    "enabled",
+                    "disabled_reason",
+                    "failing_since",
+                    "max_concurrency",
+                    "created_at",
+                    "updated_at"
                 )
                 .values(Self.binds(endpoint))
                 .run()
@@ -175,14 +187,30 @@ public struct WebhookStore: Sendable {
     static func insert(_ delivery: WebhookDelivery, on sql: any SQLDatabase) async throws {
         try await sql.insert(into: "webhook_deliveries")
             .columns(
-                "id", "message_id", "endpoint_id", "event_type", "status", "attempts", "max_attempts", "next_attempt_at", "lease_until",
-                "created_at", "updated_at"
+                "id",
+                "message_id",
+                "endpoint_id",
+                "event_type",
+                "status",
+                "attempts",
+                "max_attempts",
+                "next_attempt_at",
+                "lease_until",
+                "created_at",
+                "updated_at"
             )
             .values(
-                SQLBind(delivery.id), SQLBind(delivery.messageID), SQLBind(delivery.endpointID), SQLBind(delivery.eventType),
-                SQLBind(delivery.status.rawValue), SQLBind(delivery.attempts), SQLBind(delivery.maxAttempts),
-                SQLBind(delivery.nextAttemptAt?.millisecondsSince1970), SQLBind(Int64(0)),
-                SQLBind(delivery.createdAt.millisecondsSince1970), SQLBind(delivery.updatedAt.millisecondsSince1970)
+                SQLBind(delivery.id),
+                SQLBind(delivery.messageID),
+                SQLBind(delivery.endpointID),
+                SQLBind(delivery.eventType),
+                SQLBind(delivery.status.rawValue),
+                SQLBind(delivery.attempts),
+                SQLBind(delivery.maxAttempts),
+                SQLBind(delivery.nextAttemptAt?.millisecondsSince1970),
+                SQLBind(Int64(0)),
+                SQLBind(delivery.createdAt.millisecondsSince1970),
+                SQLBind(delivery.updatedAt.millisecondsSince1970)
             )
             .run()
     }
@@ -253,7 +281,12 @@ public struct WebhookStore: Sendable {
         return try await database.transaction { sql in
             var disabled: [(String, String)] = []
             for completion in completions {
-                if let reason = try await Self.record(completion.delivery, attempt: completion.attempt, endpointChange: completion.endpointChange, on: sql) {
+                if let reason = try await Self.record(
+                    completion.delivery,
+                    attempt: completion.attempt,
+                    endpointChange: completion.endpointChange,
+                    on: sql
+                ) {
                     disabled.append((completion.delivery.endpointID, reason))
                 }
             }
@@ -270,15 +303,24 @@ public struct WebhookStore: Sendable {
         }
     }
 
-    private static func record(_ delivery: WebhookDelivery, attempt: WebhookAttempt?, endpointChange: EndpointChange, on sql: any SQLDatabase) async throws
+    private static func record(
+        _ delivery: WebhookDelivery,
+        attempt: WebhookAttempt?,
+        endpointChange: EndpointChange,
+        on sql: any SQLDatabase
+    ) async throws
         -> String?
     {
         if let attempt {
             try await sql.insert(into: "webhook_attempts")
                 .columns("delivery_id", "attempt", "started_at", "duration_ms", "status_code", "response_excerpt", "error")
                 .values(
-                    SQLBind(attempt.deliveryID), SQLBind(attempt.attempt), SQLBind(attempt.startedAt.millisecondsSince1970),
-                    SQLBind(attempt.durationMilliseconds), SQLBind(attempt.statusCode), SQLBind(attempt.responseExcerpt),
+                    SQLBind(attempt.deliveryID),
+                    SQLBind(attempt.attempt),
+                    SQLBind(attempt.startedAt.millisecondsSince1970),
+                    SQLBind(attempt.durationMilliseconds),
+                    SQLBind(attempt.statusCode),
+                    SQLBind(attempt.responseExcerpt),
                     SQLBind(attempt.error)
                 )
                 .ignoringConflicts(with: ["delivery_id", "attempt"])
@@ -294,7 +336,10 @@ public struct WebhookStore: Sendable {
             return nil
         case .failed(let at, let disableAfter):
             let since = try await sql.update("webhook_endpoints")
-                .set(SQLIdentifier("failing_since"), to: SQLFunction("COALESCE", args: SQLIdentifier("failing_since"), SQLBind(at.millisecondsSince1970)))
+                .set(
+                    SQLIdentifier("failing_since"),
+                    to: SQLFunction("COALESCE", args: SQLIdentifier("failing_since"), SQLBind(at.millisecondsSince1970))
+                )
                 .where("id", .equal, id)
                 .returning("failing_since", "enabled")
                 .first()
@@ -341,7 +386,12 @@ public struct WebhookStore: Sendable {
     }
 
     /// Deliveries, newest first, optionally for one endpoint and in one status, created before `before`.
-    public func deliveries(endpointID: String? = nil, status: WebhookDelivery.Status? = nil, before: Date? = nil, limit: Int = 50) async throws
+    public func deliveries(
+        endpointID: String? = nil,
+        status: WebhookDelivery.Status? = nil,
+        before: Date? = nil,
+        limit: Int = 50
+    ) async throws
         -> [WebhookDelivery]
     {
         try await database.withConnection { sql in

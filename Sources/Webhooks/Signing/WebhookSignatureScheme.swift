@@ -104,7 +104,9 @@ public struct WebhookSigner: Sendable {
                 throw WebhookVerificationError(.invalidSecret, "Standard Webhooks signatures need a message id")
             }
             let signatures = try secrets.map { secret in
-                "v1," + Data(Self.mac(prefix: Array("\(id).\(seconds).".utf8), payload: payload, key: try Self.standardKey(secret))).base64EncodedString()
+                "v1,"
+                    + Data(Self.mac(prefix: Array("\(id).\(seconds).".utf8), payload: payload, key: try Self.standardKey(secret)))
+                    .base64EncodedString()
             }
             return WebhookSignatureHeaders(fields: [
                 ("webhook-id", id),
@@ -194,7 +196,8 @@ public struct WebhookSigner: Sendable {
         payload as? Data ?? Data(payload)
     }
 
-    private func verify(data payload: Data, header: (SignatureHeader) -> String?, keys: WebhookVerificationKeys, now: Date) throws -> VerifiedWebhook {
+    private func verify(data payload: Data, header: (SignatureHeader) -> String?, keys: WebhookVerificationKeys, now: Date) throws -> VerifiedWebhook
+    {
         guard keys.scheme == scheme else {
             throw WebhookVerificationError(.invalidSecret, "the keys were prepared for the \(keys.scheme) scheme, not \(scheme)")
         }
@@ -291,7 +294,10 @@ public struct WebhookSigner: Sendable {
             throw WebhookVerificationError(.timestampOutsideTolerance, "timestamp is \(Int(age)) s old, more than the tolerance of \(Int(limit)) s")
         }
         if -age > limit {
-            throw WebhookVerificationError(.timestampOutsideTolerance, "timestamp is \(Int(-age)) s in the future, more than the tolerance of \(Int(limit)) s")
+            throw WebhookVerificationError(
+                .timestampOutsideTolerance,
+                "timestamp is \(Int(-age)) s in the future, more than the tolerance of \(Int(limit)) s"
+            )
         }
     }
 
