@@ -44,7 +44,7 @@ CONF
 if [ "$which" = all ] || [ "$which" = http-client ]; then
   [ -n "${NGINX:-}" ] || start_nginx
   echo "## HTTP client: pipeline vs raw AsyncHTTPClient (nginx return 200 on $NGINX, 1 worker)"
-  "$BENCH" http-client --url "$NGINX/" --concurrency 16 --seconds 5 --rounds 3
+  "$BENCH" http-client --url "$NGINX/" --concurrency 16 --seconds 2 --rounds 9
   echo
 fi
 if [ "$which" = all ] || [ "$which" = webhooks ]; then

@@ -11,7 +11,12 @@ import NIOCore
 /// ```
 public struct ClientRequest: Sendable {
     public var method: HTTPRequest.Method
-    public var url: URL
+    public var url: URL {
+        didSet { authority = Self.authority(of: url) }
+    }
+    /// `host:port` (the host lowercased; no port when the URL has none): the key under which per-host policies
+    /// and their state are kept. Worked out once per URL, since every call looks it up.
+    public private(set) var authority: String
     public var headerFields: HTTPFields
     public var body: ByteBuffer?
     public var options: RequestOptions
@@ -25,6 +30,7 @@ public struct ClientRequest: Sendable {
     ) {
         self.method = method
         self.url = url
+        self.authority = Self.authority(of: url)
         self.headerFields = headerFields
         self.body = body
         self.options = options
@@ -40,7 +46,13 @@ public struct ClientRequest: Sendable {
         body: ByteBuffer? = nil,
         options: RequestOptions = RequestOptions()
     ) throws {
-        self.init(method: method, url: try Self.validatedURL(url, method: method), headerFields: headerFields, body: body, options: options)
+        let (url, host) = try Self.validated(url, method: method)
+        self.method = method
+        self.url = url
+        self.authority = Self.authority(host: host, port: url.port)
+        self.headerFields = headerFields
+        self.body = body
+        self.options = options
     }
 
     /// Encodes `value` as the JSON body and sets `Content-Type: application/json`.
@@ -56,35 +68,43 @@ public struct ClientRequest: Sendable {
         headerFields[.contentType] = "application/x-www-form-urlencoded"
     }
 
-    /// `host:port`, the key under which per-host policies and their state are kept.
-    public var authority: String {
-        let host = (url.host ?? "").lowercased()
-        if let port = url.port { return "\(host):\(port)" }
-        return host
+    static func authority(of url: URL) -> String {
+        authority(host: url.host ?? "", port: url.port)
+    }
+
+    static func authority(host: String, port: Int?) -> String {
+        var host = host
+        if host.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) { host = host.lowercased() }
+        guard let port else { return host }
+        return "\(host):\(port)"
     }
 
     /// Whether repeating this request cannot cause a second effect: an idempotent method (RFC 9110 §9.2.2),
     /// an `Idempotency-Key` header, or ``RequestOptions/idempotent`` set by the caller.
     public var isRetrySafe: Bool {
         if let override = options.idempotent { return override }
-        if headerFields[HTTPField.Name.idempotencyKey] != nil { return true }
         switch method {
         case .get, .head, .options, .trace, .put, .delete: return true
-        default: return false
+        default: return headerFields[HTTPField.Name.idempotencyKey] != nil
         }
     }
 
     static func validatedURL(_ string: String, method: HTTPRequest.Method) throws -> URL {
-        guard let url = URL(string: string), let scheme = url.scheme?.lowercased() else {
+        try validated(string, method: method).url
+    }
+
+    /// The URL and its (percent-decoded) host, when `string` is an absolute http(s) URL with a host.
+    static func validated(_ string: String, method: HTTPRequest.Method) throws -> (url: URL, host: String) {
+        guard let url = URL(string: string), let scheme = url.scheme else {
             throw HTTPIntegrationError.invalidRequest(method: method, url: string, reason: "not a valid absolute URL")
         }
-        guard scheme == "http" || scheme == "https" else {
+        guard scheme == "http" || scheme == "https" || ["http", "https"].contains(scheme.lowercased()) else {
             throw HTTPIntegrationError.invalidRequest(method: method, url: string, reason: "scheme must be http or https, not '\(scheme)'")
         }
         guard let host = url.host, !host.isEmpty else {
             throw HTTPIntegrationError.invalidRequest(method: method, url: string, reason: "URL has no host")
         }
-        return url
+        return (url, host)
     }
 
     static func formEncode(_ string: String) -> String {

@@ -3,6 +3,8 @@ import HTTPTypes
 import InterchangeCore
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
+import Synchronization
 
 /// A response with its body read into memory (up to the client's size limit).
 ///
@@ -11,7 +13,20 @@ import NIOFoundationCompat
 /// problem+json the server sent, an excerpt of the body and the number of attempts.
 public struct ClientResponse: Sendable {
     public var status: HTTPResponse.Status
-    public var headerFields: HTTPFields
+    /// The response's header fields.
+    ///
+    /// Fields received from the network are converted to `HTTPFields` (each name validated) on first
+    /// access, once: a caller that only looks at the status and body does not pay for it.
+    public var headerFields: HTTPFields {
+        get {
+            switch headers {
+            case .fields(let fields): fields
+            case .received(let received): received.fields
+            }
+        }
+        set { headers = .fields(newValue) }
+    }
+    private var headers: Headers
     public var body: ByteBuffer
     /// Where the response came from with respect to the cache.
     public var cacheStatus: CacheStatus
@@ -29,11 +44,67 @@ public struct ClientResponse: Sendable {
         requestLine: RequestLine
     ) {
         self.status = status
-        self.headerFields = headerFields
+        self.headers = .fields(headerFields)
         self.body = body
         self.cacheStatus = cacheStatus
         self.attempts = attempts
         self.requestLine = requestLine
+    }
+
+    /// A response whose header fields are converted from the wire's on first access.
+    init(
+        status: HTTPResponse.Status,
+        receivedHeaders: HTTPHeaders,
+        body: ByteBuffer,
+        attempts: Int,
+        requestLine: RequestLine
+    ) {
+        self.init(status: status, body: body, attempts: attempts, requestLine: requestLine)
+        self.headers = .received(ReceivedHeaders(receivedHeaders))
+    }
+
+    /// The value of the field `name`, repeated fields combined with ", " as `HTTPFields` does; for received
+    /// headers this looks at the wire's fields directly, without converting all of them.
+    func field(_ name: HTTPField.Name) -> String? {
+        switch headers {
+        case .fields(let fields): fields[name]
+        case .received(let received): received.field(name)
+        }
+    }
+
+    private enum Headers: Sendable {
+        case fields(HTTPFields)
+        case received(ReceivedHeaders)
+    }
+
+    /// Header fields as AsyncHTTPClient received them, converted once, when first asked for.
+    private final class ReceivedHeaders: Sendable {
+        private let wire: HTTPHeaders
+        private let converted = Mutex<HTTPFields?>(nil)
+
+        init(_ wire: HTTPHeaders) { self.wire = wire }
+
+        func field(_ name: HTTPField.Name) -> String? {
+            let values = wire[name.canonicalName]
+            switch values.count {
+            case 0: return nil
+            case 1: return values[0]
+            default: return values.joined(separator: ", ")
+            }
+        }
+
+        var fields: HTTPFields {
+            converted.withLock { converted in
+                if let converted { return converted }
+                var fields = HTTPFields()
+                fields.reserveCapacity(wire.count)
+                for (name, value) in wire {
+                    if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
+                }
+                converted = fields
+                return fields
+            }
+        }
     }
 
     /// The body as UTF-8 text.
@@ -44,7 +115,20 @@ public struct ClientResponse: Sendable {
 
     /// The media type of the body, lowercased, without parameters (`application/json`).
     public var mediaType: String? {
-        headerFields[.contentType].map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased() }
+        field(.contentType).map(Self.mediaType(of:))
+    }
+
+    /// `type/subtype` of a `Content-Type` value: parameters dropped, spaces trimmed, lowercased. Works on the
+    /// UTF-8 bytes, since every decode asks for it.
+    static func mediaType(of contentType: String) -> String {
+        let bytes = contentType.utf8
+        let end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var slice = bytes[..<end]
+        while let first = slice.first, isSpace(first) { slice = slice.dropFirst() }
+        while let last = slice.last, isSpace(last) { slice = slice.dropLast() }
+        let type = String(Substring(slice))
+        return type.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) ? type.lowercased() : type
     }
 
     /// This response when its status is 2xx (or 304 served from cache).
@@ -65,7 +149,7 @@ public struct ClientResponse: Sendable {
         guard let mediaType, mediaType == "application/json" || mediaType.hasSuffix("+json") else {
             throw HTTPIntegrationError.invalidResponse(
                 self,
-                reason: "expected a JSON body, got content type '\(headerFields[.contentType] ?? "none")'"
+                reason: "expected a JSON body, got content type '\(field(.contentType) ?? "none")'"
             )
         }
         do {

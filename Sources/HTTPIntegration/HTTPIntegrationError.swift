@@ -135,7 +135,7 @@ public struct HTTPIntegrationError: Error, CustomStringConvertible, RetryClassif
             problem: response.problem,
             bodyExcerpt: response.bodyExcerpt(),
             attempts: response.attempts,
-            retryAfter: RetryAfter.parse(response.headerFields[.retryAfter], now: Date())
+            retryAfter: RetryAfter.parse(response.field(.retryAfter), now: Date())
         )
     }
 

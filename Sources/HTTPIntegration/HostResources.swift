@@ -69,6 +69,7 @@ final class HostResources: Sendable {
                 )
             }
         )
+        // The breaker and limiter must run on `clock` itself: the resilience step hands them its own readings of it.
         breaker = try policy.circuitBreaker.map {
             try CircuitBreaker(name: key, configuration: $0, clock: clock, metricsFactory: metricsFactory) { event in
                 if case .stateChanged(let from, let to, let totals) = event {

@@ -4,30 +4,44 @@
 /// (comparable, storable in a `Mutex`) whatever clock the caller injected.
 @usableFromInline
 package struct ErasedClock: Sendable {
-    private let nowClosure: @Sendable () -> Duration
-    private let sleepClosure: @Sendable (Duration) async throws -> Void
+    /// `ContinuousClock`, the clock in production, is read directly: no closure, no generic witness.
+    private enum Source: Sendable {
+        case continuous(origin: ContinuousClock.Instant)
+        case custom(now: @Sendable () -> Duration, sleep: @Sendable (Duration) async throws -> Void)
+    }
+
+    private let source: Source
 
     package init<C: Clock>(_ clock: C) where C.Duration == Duration {
         if let any = clock as? AnyClock {
             // Keep one timeline: an AnyClock's instants already count from its own origin.
-            self.nowClosure = { any.now.offset }
-            self.sleepClosure = { deadline in try await any.sleep(until: AnyClock.Instant(offset: deadline)) }
-            return
-        }
-        let origin = clock.now
-        self.nowClosure = { origin.duration(to: clock.now) }
-        self.sleepClosure = { deadline in
-            try await clock.sleep(until: origin.advanced(by: deadline), tolerance: nil)
+            self = any.erased
+        } else if clock is ContinuousClock {
+            source = .continuous(origin: .now)
+        } else {
+            let origin = clock.now
+            source = .custom(
+                now: { origin.duration(to: clock.now) },
+                sleep: { deadline in try await clock.sleep(until: origin.advanced(by: deadline), tolerance: nil) }
+            )
         }
     }
 
     /// Time elapsed since the clock was wrapped.
     @usableFromInline
-    package var now: Duration { nowClosure() }
+    package var now: Duration {
+        switch source {
+        case .continuous(let origin): origin.duration(to: .now)
+        case .custom(let now, _): now()
+        }
+    }
 
     /// Suspends until `deadline` (a point on this clock's timeline); throws `CancellationError` when cancelled.
     package func sleep(until deadline: Duration) async throws {
-        try await sleepClosure(deadline)
+        switch source {
+        case .continuous(let origin): try await ContinuousClock().sleep(until: origin.advanced(by: deadline), tolerance: nil)
+        case .custom(_, let sleep): try await sleep(deadline)
+        }
     }
 
     /// Suspends for `duration`; returns at once for zero or negative durations.
@@ -37,7 +51,7 @@ package struct ErasedClock: Sendable {
             try Task.checkCancellation()
             return
         }
-        try await sleepClosure(now + duration)
+        try await sleep(until: now + duration)
     }
 }
 
@@ -72,7 +86,7 @@ public struct AnyClock: Clock {
         public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
-    private let erased: ErasedClock
+    fileprivate let erased: ErasedClock
 
     public init<C: Clock>(_ clock: C) where C.Duration == Duration {
         if let already = clock as? AnyClock {

@@ -78,8 +78,12 @@ public final class RateLimiter: ResilienceStrategy {
 
     /// Takes a permit if one is available now, without waiting.
     public func tryAcquire() -> Decision {
-        let now = clock.now
-        return state.withLock { state in
+        tryAcquire(now: clock.now)
+    }
+
+    /// ``tryAcquire()`` at `now`, a reading of the limiter's own clock the caller already took.
+    package func tryAcquire(now: Duration) -> Decision {
+        state.withLock { state in
             let wait = Self.reserve(&state, algorithm: algorithm, now: now, maxWait: .zero)
             return wait.map { _ in .acquired } ?? .denied(retryAfter: Self.nextAvailable(state, algorithm: algorithm, now: now))
         }

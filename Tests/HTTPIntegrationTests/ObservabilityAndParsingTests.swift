@@ -33,6 +33,50 @@ struct ObservabilityAndParsingTests {
         }
     }
 
+    @Test("exposes the received header fields, repeated names combined, and lets the caller change them")
+    func receivedHeaderFields() async throws {
+        try await ScriptedHTTPServer.withServer { server in
+            server.enqueue(
+                "/headers",
+                .init(
+                    headers: [("Content-Type", "application/json"), ("X-Request-ID", "req-7"), ("Warning", "a"), ("Warning", "b")],
+                    body: "{}"
+                )
+            )
+            try await withClient(policy: testPolicy()) { client in
+                var response = try await client.get("\(server.baseURL)/headers")
+                #expect(response.mediaType == "application/json")  // read from the wire's fields, before any conversion
+                let requestID = HTTPField.Name("x-request-id")!
+                #expect(response.headerFields[requestID] == "req-7")
+                #expect(response.headerFields[requestID] == "req-7")  // read again: the converted fields are kept
+                #expect(response.headerFields[values: HTTPField.Name("warning")!] == ["a", "b"])
+                #expect(response.headerFields[HTTPField.Name("warning")!] == "a, b")
+                response.headerFields[requestID] = "changed"
+                #expect(response.headerFields[requestID] == "changed")
+                #expect(response.headerFields[.contentType] == "application/json")
+            }
+        }
+    }
+
+    @Test(
+        "mediaType drops parameters, trims and lowercases",
+        arguments: [
+            ("application/json; charset=utf-8", "application/json"),
+            (" Application/Problem+JSON ;x=1", "application/problem+json"),
+            ("text/plain", "text/plain"),
+            ("\ttext/HTML\t", "text/html"),
+            (";charset=utf-8", ""),
+        ]
+    )
+    func mediaType(contentType: String, expected: String) {
+        let response = ClientResponse(
+            status: .ok,
+            headerFields: [.contentType: contentType],
+            requestLine: RequestLine(method: .get, url: "https://example.com/")
+        )
+        #expect(response.mediaType == expected)
+    }
+
     @Test("propagates W3C traceparent: every attempt carries the call's trace id")
     func traceparent() async throws {
         try await ScriptedHTTPServer.withServer { server in

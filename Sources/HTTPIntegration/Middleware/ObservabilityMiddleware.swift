@@ -35,6 +35,7 @@ struct ObservabilityMiddleware: ClientMiddleware {
         }
     }
 
+    @inline(__always)  // one async frame fewer per call when there is no tracer
     private func observe(
         _ request: ClientRequest,
         requestLine: RequestLine,

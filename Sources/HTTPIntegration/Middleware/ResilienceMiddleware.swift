@@ -37,7 +37,7 @@ struct ResilienceMiddleware: ClientMiddleware {
             onResult: { response in
                 let code = response.status.code
                 guard retryableStatuses.contains(code) else { return .doNotRetry }
-                if code == 429 || code == 503, let delay = RetryAfter.parse(response.headerFields[.retryAfter], now: now()) {
+                if code == 429 || code == 503, let delay = RetryAfter.parse(response.field(.retryAfter), now: now()) {
                     return .retryAfter(delay)
                 }
                 return .retry
@@ -61,6 +61,7 @@ struct ResilienceMiddleware: ClientMiddleware {
     }
 
     /// One attempt: breaker permit → rate limit → bulkhead slot → the request under its deadline → breaker outcome.
+    @inline(__always)
     private func attempt(
         _ request: ClientRequest,
         context: ClientContext,
@@ -69,21 +70,25 @@ struct ResilienceMiddleware: ClientMiddleware {
         next: @escaping ClientNext
     ) async throws -> ClientResponse {
         let resources = context.resources
-        let permit = try resources.breaker?.acquirePermission()
+        // One clock reading serves the breaker, the limiter and the deadline: they share the client's clock.
         let started = clock.now
+        let permit = try resources.breaker?.acquirePermission(now: started.offset)
         do {
+            // The attempt's own timeout runs from when it may go ahead: after any wait for the rate limiter.
+            var cleared = started
             if let limiter = resources.limiter {
                 if limiter.maxWait == .zero {
-                    if case .denied(let retryAfter) = limiter.tryAcquire() {
+                    if case .denied(let retryAfter) = limiter.tryAcquire(now: started.offset) {
                         throw RateLimitExceededError(name: limiter.name, retryAfter: retryAfter)
                     }
                 } else {
                     try await limiter.acquire()
+                    cleared = clock.now
                 }
             }
             var context = context
             if let attemptTimeout {
-                let own = (instant: clock.now.offset + attemptTimeout, limit: attemptTimeout)
+                let own = (instant: cleared.offset + attemptTimeout, limit: attemptTimeout)
                 context.deadline = total.map { $0.instant < own.instant ? $0 : own } ?? own
             } else {
                 context.deadline = total
@@ -96,7 +101,8 @@ struct ResilienceMiddleware: ClientMiddleware {
                 response = try await next(request, context)
             }
             if let permit, let breaker = resources.breaker {
-                breaker.record(permit, failed: response.status.code >= 500, duration: started.duration(to: clock.now))
+                let finished = clock.now
+                breaker.record(permit, failed: response.status.code >= 500, duration: started.duration(to: finished), now: finished.offset)
             }
             return response
         } catch is CancellationError {

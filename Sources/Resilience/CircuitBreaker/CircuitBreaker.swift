@@ -240,7 +240,11 @@ public final class CircuitBreaker: ResilienceStrategy {
     ///
     /// - Throws: ``CircuitBreakerOpenError`` when the breaker rejects the call.
     public func acquirePermission() throws -> Permit {
-        let now = clock.now
+        try acquirePermission(now: clock.now)
+    }
+
+    /// ``acquirePermission()`` at `now`, a reading of the breaker's own clock the caller already took.
+    package func acquirePermission(now: Duration) throws -> Permit {
         let (acquisition, transition) = machine.withLock { $0.acquire(now: now) }
         report(transition)
         switch acquisition {
@@ -255,9 +259,13 @@ public final class CircuitBreaker: ResilienceStrategy {
 
     /// Records the outcome of a permitted call.
     public func record(_ permit: Permit, failed: Bool, duration: Duration) {
+        record(permit, failed: failed, duration: duration, now: clock.now)
+    }
+
+    /// ``record(_:failed:duration:)`` at `now`, a reading of the breaker's own clock the caller already took.
+    package func record(_ permit: Permit, failed: Bool, duration: Duration, now: Duration) {
         guard permit.inner.state != .disabled else { return }
         let outcome = CallOutcome(failed: failed, slow: duration >= configuration.slowCallDurationThreshold)
-        let now = clock.now
         let transition = machine.withLock { $0.record(permit.inner, outcome: outcome, now: now) }
         metrics.record(outcome)
         report(transition)
