@@ -32,8 +32,10 @@ public enum ComponentCatalog {
     public static let entries: [Entry] = [weather] + simulatorEntries + [webhooks]
 
     /// Config-file keys the components read, so unknown keys can be reported.
-    public static let configurationKeys: Set<String> = Set(["webhooks.database", "webhooks.adminToken", "webhooks.allowPrivateTargets"])
-        .union(dashboardKeys)
+    public static let configurationKeys: Set<String> = Set([
+        "webhooks.database", "webhooks.adminToken", "webhooks.allowPrivateTargets", "webhooks.secretKey",
+    ])
+    .union(dashboardKeys)
 
     static let webhooks = Entry(
         name: "webhooks",
@@ -51,6 +53,10 @@ public enum ComponentCatalog {
                     environment: ["INTERCHANGE_WEBHOOKS_ALLOW_PRIVATE_TARGETS"],
                     default: false
                 )
+            )
+            configuration.secretSealer = try WebhooksComponent.secretSealer(
+                configured: sources.optionalString("webhooks.secretKey", environment: ["INTERCHANGE_WEBHOOKS_SECRET_KEY"]),
+                dataDirectory: context.settings.dataDirectory
             )
             let engine = try WebhookDeliveryEngine(database: database, configuration: configuration, logger: context.logger)
             try await engine.prepare()

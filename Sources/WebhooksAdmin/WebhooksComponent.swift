@@ -54,6 +54,22 @@ public struct WebhooksComponent: Component {
     }
 
     /// The admin token: the configured one, or the one in `<dataDir>/admin-token`, created (mode 0600) when missing.
+    /// The key endpoint secrets are encrypted with: the configured one (`webhooks.secretKey`,
+    /// `INTERCHANGE_WEBHOOKS_SECRET_KEY`), else one generated on first start into `<data-dir>/webhook-secrets.key`
+    /// (mode 0600). Keep that file out of database backups: together they reveal the secrets.
+    public static func secretSealer(configured: String?, dataDirectory: String) throws -> SecretSealer {
+        if let configured, !configured.isEmpty { return try SecretSealer(base64Key: configured, field: "webhooks.secretKey") }
+        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("webhook-secrets.key").path
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8), !existing.isEmpty {
+            return try SecretSealer(base64Key: existing, field: path)
+        }
+        let key = SecretSealer.generateKey()
+        guard FileManager.default.createFile(atPath: path, contents: Data(key.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ConfigurationError(field: "dataDir", reason: "cannot write the webhook secrets key to \(path)")
+        }
+        return try SecretSealer(base64Key: key, field: path)
+    }
+
     public static func adminToken(configured: String?, dataDirectory: String) throws -> String {
         if let configured, !configured.isEmpty { return configured }
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("admin-token").path

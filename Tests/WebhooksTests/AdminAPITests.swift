@@ -148,3 +148,41 @@ struct AdminAPITests {
         }
     }
 }
+
+@Suite("Webhooks component settings")
+struct WebhooksComponentSettingsTests {
+    func withDataDirectory(_ body: (String) throws -> Void) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ix-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try body(directory)
+    }
+
+    @Test("without a configured key, one is generated into the data directory (0600) and reused on restart")
+    func generatedKey() throws {
+        try withDataDirectory { directory in
+            let first = try WebhooksComponent.secretSealer(configured: nil, dataDirectory: directory)
+            let path = directory + "/webhook-secrets.key"
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+            let key = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(Data(base64Encoded: key)?.count == 32)
+            let again = try WebhooksComponent.secretSealer(configured: nil, dataDirectory: directory)
+            #expect(first.seals && again.seals)
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == key)  // not regenerated
+        }
+    }
+
+    @Test("a configured key is used as given; a malformed one names webhooks.secretKey")
+    func configuredKey() throws {
+        try withDataDirectory { directory in
+            _ = try WebhooksComponent.secretSealer(configured: SecretSealer.generateKey(), dataDirectory: directory)
+            #expect(!FileManager.default.fileExists(atPath: directory + "/webhook-secrets.key"))
+            #expect {
+                try WebhooksComponent.secretSealer(configured: "too-short", dataDirectory: directory)
+            } throws: { error in
+                "\(error)".contains("webhooks.secretKey")
+            }
+        }
+    }
+}

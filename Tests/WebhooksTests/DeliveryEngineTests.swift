@@ -11,6 +11,8 @@ import Webhooks
 @Suite("Webhook delivery engine", .serialized)
 struct DeliveryEngineTests {
     static let schedule: [Duration] = WebhookDeliveryEngine.Configuration.svixSchedule
+    /// One key for every engine a test starts, as a restarted process reads the same key.
+    static let secretKey = SecretSealer.generateKey()
 
     /// An engine on `database` whose time is `clock`, allowed to deliver to loopback receivers.
     func engine(
@@ -18,7 +20,11 @@ struct DeliveryEngineTests {
         clock: ManualClock,
         configure: (inout WebhookDeliveryEngine.Configuration) -> Void = { _ in }
     ) async throws -> WebhookDeliveryEngine {
-        var configuration = WebhookDeliveryEngine.Configuration(requestTimeout: .seconds(5), ssrfGuard: SSRFGuard(allowPrivateNetworks: true))
+        var configuration = WebhookDeliveryEngine.Configuration(
+            requestTimeout: .seconds(5),
+            ssrfGuard: SSRFGuard(allowPrivateNetworks: true),
+            secretSealer: try SecretSealer(base64Key: Self.secretKey, field: "test")  // as `interchange` runs it
+        )
         configure(&configuration)
         let engine = try WebhookDeliveryEngine(
             database: database,

@@ -57,6 +57,8 @@ public final class WebhookDeliveryEngine: Service, Sendable {
         public var endpointCircuitBreaker: CircuitBreaker.Configuration
         /// Largest payload accepted by ``WebhookDeliveryEngine/publish(eventType:payload:messageID:)``.
         public var maxPayloadSize: Int
+        /// How endpoint signing secrets are stored: encrypted with a key (what `interchange` does), or as they are.
+        public var secretSealer: SecretSealer
 
         /// Svix's retry schedule.
         public static let svixSchedule: [Duration] = [
@@ -81,7 +83,8 @@ public final class WebhookDeliveryEngine: Service, Sendable {
                 waitDurationInOpenState: .seconds(60),
                 permittedCallsInHalfOpenState: 1
             ),
-            maxPayloadSize: Int = 256 * 1024
+            maxPayloadSize: Int = 256 * 1024,
+            secretSealer: SecretSealer = .plaintext
         ) {
             self.schedule = schedule
             self.jitter = jitter
@@ -94,6 +97,7 @@ public final class WebhookDeliveryEngine: Service, Sendable {
             self.ssrfGuard = ssrfGuard
             self.endpointCircuitBreaker = endpointCircuitBreaker
             self.maxPayloadSize = maxPayloadSize
+            self.secretSealer = secretSealer
         }
 
         /// Throws ``ConfigurationError`` naming the first invalid field.
@@ -159,7 +163,7 @@ public final class WebhookDeliveryEngine: Service, Sendable {
         jitterSource: JitterSource = .system
     ) throws {
         try configuration.validate()
-        self.store = WebhookStore(database: database)
+        self.store = WebhookStore(database: database, sealer: configuration.secretSealer)
         self.configuration = configuration
         self.logger = logger
         self.clock = AnyClock(clock)
@@ -200,9 +204,11 @@ public final class WebhookDeliveryEngine: Service, Sendable {
         }
     }
 
-    /// Creates the engine's tables when missing.
+    /// Creates the engine's tables when missing, and seals endpoint secrets still stored in plaintext.
     public func prepare() async throws {
         try await store.database.migrate(WebhookStore.migrations)
+        let sealed = try await store.sealPlaintextSecrets()
+        if sealed > 0 { logger.notice("sealed plaintext endpoint secrets", metadata: ["endpoints": "\(sealed)"]) }
     }
 
     /// Closes the engine's HTTP connections. Call after the service has stopped.

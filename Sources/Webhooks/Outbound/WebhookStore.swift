@@ -8,9 +8,12 @@ import SQLKit
 /// expire and another worker (or the restarted process) picks the delivery up, so nothing accepted is lost.
 public struct WebhookStore: Sendable {
     public let database: Database
+    /// How endpoint secrets are kept in `webhook_endpoints` (encrypted with a key, or as they are).
+    public let sealer: SecretSealer
 
-    public init(database: Database) {
+    public init(database: Database, sealer: SecretSealer = .plaintext) {
         self.database = database
+        self.sealer = sealer
     }
 
     public static let migrations: [Migration] = [
@@ -90,25 +93,26 @@ public struct WebhookStore: Sendable {
                     "created_at",
                     "updated_at"
                 )
-                .values(Self.binds(endpoint))
+                .values(try binds(endpoint))
                 .run()
         }
     }
 
     func update(_ endpoint: WebhookEndpoint) async throws {
         try await database.withConnection { sql in
-            try await Self.update(endpoint, on: sql)
+            try await update(endpoint, on: sql)
         }
     }
 
-    static func update(_ endpoint: WebhookEndpoint, on sql: any SQLDatabase) async throws {
+    func update(_ endpoint: WebhookEndpoint, on sql: any SQLDatabase) async throws {
+        let (secret, previousSecret) = try sealedSecrets(endpoint)
         try await sql.update("webhook_endpoints")
             .set("url", to: SQLBind(endpoint.url))
             .set("description", to: SQLBind(endpoint.description))
-            .set("event_types", to: SQLBind(encodeTypes(endpoint.eventTypes)))
+            .set("event_types", to: SQLBind(Self.encodeTypes(endpoint.eventTypes)))
             .set("scheme", to: SQLBind(endpoint.scheme.rawValue))
-            .set("secret", to: SQLBind(endpoint.secret))
-            .set("previous_secret", to: SQLBind(endpoint.previousSecret))
+            .set("secret", to: SQLBind(secret))
+            .set("previous_secret", to: SQLBind(previousSecret))
             .set("previous_secret_expires_at", to: SQLBind(endpoint.previousSecretExpiresAt?.millisecondsSince1970))
             .set("enabled", to: SQLBind(endpoint.enabled ? 1 : 0))
             .set("disabled_reason", to: SQLBind(endpoint.disabledReason))
@@ -121,17 +125,17 @@ public struct WebhookStore: Sendable {
 
     public func endpoint(id: String) async throws -> WebhookEndpoint? {
         try await database.withConnection { sql in
-            try await Self.endpoint(id: id, on: sql)
+            try await endpoint(id: id, on: sql)
         }
     }
 
-    static func endpoint(id: String, on sql: any SQLDatabase) async throws -> WebhookEndpoint? {
+    func endpoint(id: String, on sql: any SQLDatabase) async throws -> WebhookEndpoint? {
         try await sql.select().column("*").from("webhook_endpoints").where("id", .equal, id).first().map(decodeEndpoint)
     }
 
     public func endpoints() async throws -> [WebhookEndpoint] {
         try await database.withConnection { sql in
-            try await sql.select().column("*").from("webhook_endpoints").orderBy("created_at").orderBy("id").all().map(Self.decodeEndpoint)
+            try await sql.select().column("*").from("webhook_endpoints").orderBy("created_at").orderBy("id").all().map(decodeEndpoint)
         }
     }
 
@@ -247,7 +251,7 @@ public struct WebhookStore: Sendable {
                 .all().map(Self.decodeMessage)
             let endpoints = try await sql.select().column("*").from("webhook_endpoints")
                 .where("id", .in, Array(Set(deliveries.map(\.endpointID))))
-                .all().map(Self.decodeEndpoint)
+                .all().map(decodeEndpoint)
             let messagesByID = Dictionary(messages.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             let endpointsByID = Dictionary(endpoints.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             return deliveries.map { Claim(delivery: $0, endpoint: endpointsByID[$0.endpointID], message: messagesByID[$0.messageID]) }
@@ -450,12 +454,42 @@ public struct WebhookStore: Sendable {
         }
     }
 
+    /// Checks that every stored endpoint secret opens with the configured key, and seals those still stored in
+    /// plaintext (rows written before a key was configured). Returns how many endpoints were sealed.
+    ///
+    /// - Throws: ``SecretSealerError`` naming the first endpoint whose secret does not open: a wrong or missing
+    ///   key is reported at start-up, not at the first delivery.
+    @discardableResult
+    public func sealPlaintextSecrets() async throws -> Int {
+        try await database.withConnection { sql in
+            var sealed = 0
+            for row in try await sql.select().columns("id", "secret", "previous_secret").from("webhook_endpoints").all() {
+                let id = try row.decode(column: "id", as: String.self)
+                let secret = try row.decode(column: "secret", as: String.self)
+                let previous = try row.decode(column: "previous_secret", as: String?.self)
+                let plainSecret = try sealer.open(secret, endpointID: id, column: "secret")
+                let plainPrevious = try previous.map { try sealer.open($0, endpointID: id, column: "previous_secret") }
+                let needsSealing = !SecretSealer.isSealed(secret) || previous.map { !SecretSealer.isSealed($0) } == true
+                guard sealer.seals, needsSealing else { continue }
+                try await sql.update("webhook_endpoints")
+                    .set("secret", to: SQLBind(try sealer.seal(plainSecret, endpointID: id, column: "secret")))
+                    .set("previous_secret", to: SQLBind(try plainPrevious.map { try sealer.seal($0, endpointID: id, column: "previous_secret") }))
+                    .where("id", .equal, id)
+                    .where("secret", .equal, secret)  // unchanged since read: a concurrent rotation wins
+                    .run()
+                sealed += 1
+            }
+            return sealed
+        }
+    }
+
     // MARK: Rows
 
-    static func binds(_ endpoint: WebhookEndpoint) -> [any SQLExpression] {
-        [
-            SQLBind(endpoint.id), SQLBind(endpoint.url), SQLBind(endpoint.description), SQLBind(encodeTypes(endpoint.eventTypes)),
-            SQLBind(endpoint.scheme.rawValue), SQLBind(endpoint.secret), SQLBind(endpoint.previousSecret),
+    func binds(_ endpoint: WebhookEndpoint) throws -> [any SQLExpression] {
+        let (secret, previousSecret) = try sealedSecrets(endpoint)
+        return [
+            SQLBind(endpoint.id), SQLBind(endpoint.url), SQLBind(endpoint.description), SQLBind(Self.encodeTypes(endpoint.eventTypes)),
+            SQLBind(endpoint.scheme.rawValue), SQLBind(secret), SQLBind(previousSecret),
             SQLBind(endpoint.previousSecretExpiresAt?.millisecondsSince1970), SQLBind(endpoint.enabled ? 1 : 0),
             SQLBind(endpoint.disabledReason), SQLBind(endpoint.failingSince?.millisecondsSince1970), SQLBind(endpoint.maxConcurrency),
             SQLBind(endpoint.createdAt.millisecondsSince1970), SQLBind(endpoint.updatedAt.millisecondsSince1970),
@@ -466,16 +500,27 @@ public struct WebhookStore: Sendable {
         String(decoding: (try? JSONEncoder().encode(types)) ?? Data("[]".utf8), as: UTF8.self)
     }
 
-    static func decodeEndpoint(_ row: any SQLRow) throws -> WebhookEndpoint {
+    /// The endpoint's current and previous secrets as they are stored.
+    private func sealedSecrets(_ endpoint: WebhookEndpoint) throws -> (String, String?) {
+        (
+            try sealer.seal(endpoint.secret, endpointID: endpoint.id, column: "secret"),
+            try endpoint.previousSecret.map { try sealer.seal($0, endpointID: endpoint.id, column: "previous_secret") }
+        )
+    }
+
+    func decodeEndpoint(_ row: any SQLRow) throws -> WebhookEndpoint {
         let types = try row.decode(column: "event_types", as: String.self)
+        let id = try row.decode(column: "id", as: String.self)
         return WebhookEndpoint(
-            id: try row.decode(column: "id", as: String.self),
+            id: id,
             url: try row.decode(column: "url", as: String.self),
             description: try row.decode(column: "description", as: String.self),
             eventTypes: (try? JSONDecoder().decode([String].self, from: Data(types.utf8))) ?? [],
             scheme: WebhookSignatureScheme(rawValue: try row.decode(column: "scheme", as: String.self)) ?? .standard,
-            secret: try row.decode(column: "secret", as: String.self),
-            previousSecret: try row.decode(column: "previous_secret", as: String?.self),
+            secret: try sealer.open(try row.decode(column: "secret", as: String.self), endpointID: id, column: "secret"),
+            previousSecret: try row.decode(column: "previous_secret", as: String?.self).map {
+                try sealer.open($0, endpointID: id, column: "previous_secret")
+            },
             previousSecretExpiresAt: try row.decode(column: "previous_secret_expires_at", as: Int64?.self).map(Date.init(millisecondsSince1970:)),
             enabled: try row.decode(column: "enabled", as: Int.self) != 0,
             disabledReason: try row.decode(column: "disabled_reason", as: String?.self),
