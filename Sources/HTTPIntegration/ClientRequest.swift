@@ -95,10 +95,10 @@ public struct ClientRequest: Sendable {
 
     /// The URL and its (percent-decoded) host, when `string` is an absolute http(s) URL with a host.
     static func validated(_ string: String, method: HTTPRequest.Method) throws -> (url: URL, host: String) {
-        guard let url = URL(string: string), let scheme = url.scheme else {
+        guard let url = URL(string: string), let scheme = url.scheme?.lowercased() else {
             throw HTTPIntegrationError.invalidRequest(method: method, url: string, reason: "not a valid absolute URL")
         }
-        guard scheme == "http" || scheme == "https" || ["http", "https"].contains(scheme.lowercased()) else {
+        guard scheme == "http" || scheme == "https" else {
             throw HTTPIntegrationError.invalidRequest(method: method, url: string, reason: "scheme must be http or https, not '\(scheme)'")
         }
         guard let host = url.host, !host.isEmpty else {
