@@ -222,6 +222,8 @@ struct WebhooksBenchmark: AsyncParsableCommand {
         engineConfiguration.maxConcurrentDeliveries = 64
         engineConfiguration.defaultEndpointConcurrency = concurrency
         engineConfiguration.endpointCircuitBreaker.minimumNumberOfCalls = 1_000_000
+        // Secrets sealed at rest, as `interchange` runs the engine.
+        engineConfiguration.secretSealer = try SecretSealer(base64Key: SecretSealer.generateKey(), field: "bench")
         let engine = try WebhookDeliveryEngine(database: database, configuration: engineConfiguration, logger: logger, tracer: nil)
         try await engine.prepare()
         _ = try await engine.createEndpoint(url: receiver, maxConcurrency: concurrency)
