@@ -47,9 +47,9 @@ struct ResilienceMiddleware: ClientMiddleware {
 
     func handle(_ request: ClientRequest, context: ClientContext, next: @escaping ClientNext) async throws -> ClientResponse {
         let resources = context.resources
-        let policy = context.policy
-        let attemptTimeout = request.options.attemptTimeout ?? policy.attemptTimeout
-        let totalTimeout = request.options.totalTimeout ?? policy.totalTimeout
+        // Read the two fields straight from the host's resources rather than copying its whole policy.
+        let attemptTimeout = request.options.attemptTimeout ?? resources.policy.attemptTimeout
+        let totalTimeout = request.options.totalTimeout ?? resources.policy.totalTimeout
         let total = totalTimeout.map { (instant: clock.now.offset + $0, limit: $0) }
         let retry = try resources.retryStrategy(for: request.options, clock: clock)
         guard retry.maxAttempts > 1, request.isRetrySafe else {
