@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -29,8 +30,10 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_BIN = Path(".build") / "debug" / "interchange"
+# The binary fixture and REPO_ROOT are shared with the other suite (tests/support).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.interchange_binary import REPO_ROOT, interchange_bin  # noqa: E402,F401 (a fixture, used by name)
+
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 LISTENING = re.compile(r"Interchange is listening on (http://\S+)")
 STARTUP_TIMEOUT_S = 60
@@ -38,33 +41,10 @@ STOP_GRACE_S = 10
 WINDOW = (1280, 900)
 
 
-def locate_interchange_bin() -> Path:
-    configured = os.environ.get("INTERCHANGE_BIN")
-    path = Path(configured).expanduser() if configured else DEFAULT_BIN
-    if not path.is_absolute():
-        path = REPO_ROOT / path
-    return path
-
-
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
-
-
-@pytest.fixture(scope="session")
-def interchange_bin() -> Path:
-    path = locate_interchange_bin()
-    source = "INTERCHANGE_BIN" if os.environ.get("INTERCHANGE_BIN") else "default location"
-    if not path.is_file():
-        pytest.fail(
-            f"interchange binary not found at {path} ({source}). Build it first (`swift build --product "
-            "interchange`, or `make test`), or point INTERCHANGE_BIN at an existing binary.",
-            pytrace=False,
-        )
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"interchange binary at {path} ({source}) is not executable.", pytrace=False)
-    return path
 
 
 def _stop(process: subprocess.Popen) -> None:

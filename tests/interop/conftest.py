@@ -7,42 +7,18 @@ defaults to ``.build/debug/interchange`` under the repository root.
 
 from __future__ import annotations
 
-import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_BIN = Path(".build") / "debug" / "interchange"
+# The binary fixture and REPO_ROOT are shared with the other suite (tests/support).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.interchange_binary import REPO_ROOT, interchange_bin  # noqa: E402,F401 (a fixture, used by name)
 
 RunCLI = Callable[..., "subprocess.CompletedProcess[bytes]"]
-
-
-def locate_interchange_bin() -> Path:
-    """Return the configured path of the interchange binary (it may not exist)."""
-    configured = os.environ.get("INTERCHANGE_BIN")
-    path = Path(configured).expanduser() if configured else DEFAULT_BIN
-    if not path.is_absolute():
-        path = REPO_ROOT / path
-    return path
-
-
-@pytest.fixture(scope="session")
-def interchange_bin() -> Path:
-    path = locate_interchange_bin()
-    source = "INTERCHANGE_BIN" if os.environ.get("INTERCHANGE_BIN") else "default location"
-    if not path.is_file():
-        pytest.fail(
-            f"interchange binary not found at {path} ({source}). "
-            "Build it first (`swift build --product interchange`, or `make test`), "
-            "or point INTERCHANGE_BIN at an existing binary.",
-            pytrace=False,
-        )
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"interchange binary at {path} ({source}) is not executable.", pytrace=False)
-    return path
 
 
 @pytest.fixture(scope="session")

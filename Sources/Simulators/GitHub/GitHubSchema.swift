@@ -7,42 +7,41 @@ import InterchangeCore
 
 // MARK: Scalars
 
+/// A GitHub scalar carried as a JSON string (`DateTime`, `URI`, `GitObjectID`).
+protocol GitHubStringScalar: Codable, Sendable, Hashable {
+    var text: String { get }
+    init(_ text: String)
+}
+
+extension GitHubStringScalar {
+    init(from decoder: any Decoder) throws { self.init(try decoder.singleValueContainer().decode(String.self)) }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
+    }
+}
+
 /// GitHub's `DateTime`: an ISO-8601 string such as `2025-03-20T19:02:11Z`.
-struct GitHubDateTime: Codable, Sendable, Hashable {
+struct GitHubDateTime: GitHubStringScalar {
     var text: String
 
     init(_ text: String) { self.text = text }
     init(_ date: Date) { text = CivilTime(date).iso8601String }
-
-    init(from decoder: any Decoder) throws { text = try decoder.singleValueContainer().decode(String.self) }
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(text)
-    }
 }
 
 /// GitHub's `URI`.
-struct GitHubURI: Codable, Sendable, Hashable {
+struct GitHubURI: GitHubStringScalar {
     var text: String
 
     init(_ text: String) { self.text = text }
-    init(from decoder: any Decoder) throws { text = try decoder.singleValueContainer().decode(String.self) }
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(text)
-    }
 }
 
 /// GitHub's `GitObjectID`: 40 hex digits.
-struct GitHubObjectID: Codable, Sendable, Hashable {
+struct GitHubObjectID: GitHubStringScalar {
     var text: String
 
     init(_ text: String) { self.text = text }
-    init(from decoder: any Decoder) throws { text = try decoder.singleValueContainer().decode(String.self) }
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(text)
-    }
 }
 
 // MARK: Enums and inputs
