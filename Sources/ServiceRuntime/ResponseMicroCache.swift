@@ -128,6 +128,10 @@ public struct ResponseMicroCache<Context: RequestContext>: RouterMiddleware {
         }
         let response = try await next(request, context)
         guard Self.isStorable(response) else { return response }
+        // An answer that announces more than can be kept streams through untouched rather than being gathered first.
+        if let length = response.headers[.contentLength].flatMap({ Int($0) }), length > min(maxBodySize, maxTotalBytes) {
+            return response
+        }
         // Render the body once, keep it, and answer with the same bytes.
         let collector = Collector()
         try await response.body.write(collector)
