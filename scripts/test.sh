@@ -7,6 +7,8 @@ require_swift
 cd "$ROOT"
 
 apt_install chromium chromium-driver
+# The dashboard page's unit tests run on Node's built-in test runner; Debian's nodejs when there is no node.
+command -v node >/dev/null || apt_install nodejs
 python_venv tests/interop/requirements.txt tests/browser/requirements.txt
 
 log "building (debug) with tests"
@@ -21,6 +23,9 @@ status=0
 log "format check (swift format lint --strict with the repo's .swift-format; \`make format\` fixes most)"
 swift format lint --strict --recursive Sources Tests Benchmarks/Sources >"$ARTIFACTS/lint.log" 2>&1 || true
 if [ -s "$ARTIFACTS/lint.log" ]; then head -40 "$ARTIFACTS/lint.log"; status=1; else echo "clean"; fi
+
+log "web unit tests (node --test: the dashboard page's modules, tests/web)"
+node --test --test-reporter=spec tests/web/*.test.mjs 2>&1 | tee "$ARTIFACTS/node-test.log" || status=1
 
 log "swift test"
 swift test --skip-build 2>&1 | tee "$ARTIFACTS/swift-test.log" | grep -vE '^(◇|↳)' || true
@@ -38,6 +43,7 @@ echo
 log "summary"
 [ -s "$ARTIFACTS/lint.log" ] && echo "format check: $(wc -l <"$ARTIFACTS/lint.log") findings (see $ARTIFACTS/lint.log)" || echo "format check: clean"
 grep -E '^(✔|✘) Test run' "$ARTIFACTS/swift-test.log" || echo "swift test: no summary (build or crash failure; see $ARTIFACTS/swift-test.log)"
+echo "node --test: $(grep -E '^ℹ (tests|pass|fail) ' "$ARTIFACTS/node-test.log" | sed 's/^ℹ //' | paste -sd, - | sed 's/,/, /g')"
 python3 - "$ARTIFACTS/interop.xml" "$ARTIFACTS/browser.xml" <<'PY' || true
 import os, sys, xml.etree.ElementTree as ET
 for path in sys.argv[1:]:

@@ -6,6 +6,8 @@ import ServiceRuntime
 /// with no upstream call), asks ``DashboardService``, and shapes the answer for the page.
 struct WeatherDashboardAPI: APIProtocol {
     let service: @Sendable () throws -> DashboardService
+    /// The problem `type` URIs, from the file the page reads too.
+    let problemTypes: DashboardProblemTypes
 
     func getWeather(_ input: Operations.GetWeather.Input) async throws -> Operations.GetWeather.Output {
         let query = input.query
@@ -27,10 +29,10 @@ struct WeatherDashboardAPI: APIProtocol {
                 return .ok(.init(body: .json(Self.weather(place, units, report, freshness, provider: service.weatherProvider))))
             }
         } catch {
-            switch try Self.failure(
+            switch try failure(
                 error,
                 upstream: service.weatherProvider.name,
-                notFound: ("city-not-found", "City not found", "no city called '\(city ?? "")'")
+                notFound: (\.cityNotFound, "City not found", "no city called '\(city ?? "")'")
             ) {
             case .notFound(let problem): return .notFound(problem)
             case .tooManyRequests(let problem): return .tooManyRequests(problem)
@@ -47,7 +49,7 @@ struct WeatherDashboardAPI: APIProtocol {
         do {
             return .ok(.init(body: .json(.init(candidates: try await service.searchCities(query).map(Self.city)))))
         } catch {
-            switch try Self.failure(error, upstream: service.weatherProvider.name, notFound: nil) {
+            switch try failure(error, upstream: service.weatherProvider.name, notFound: nil) {
             case .notFound: return .ok(.init(body: .json(.init(candidates: []))))
             case .tooManyRequests(let problem): return .tooManyRequests(problem)
             case .badGateway(let problem): return .badGateway(problem)
@@ -65,8 +67,8 @@ struct WeatherDashboardAPI: APIProtocol {
             let (card, freshness) = try await service.repository(owner: owner, name: name)
             return .ok(.init(body: .json(Self.repository(card, freshness, simulated: service.github.isSimulated))))
         } catch {
-            let notFound = ("repository-not-found", "Repository not found", "no repository \(owner)/\(name) on GitHub")
-            switch try Self.failure(error, upstream: "github", notFound: notFound) {
+            let notFound = (\DashboardProblemTypes.Kinds.repositoryNotFound, "Repository not found", "no repository \(owner)/\(name) on GitHub")
+            switch try failure(error, upstream: "github", notFound: notFound) {
             case .notFound(let problem): return .notFound(problem)
             case .tooManyRequests(let problem): return .tooManyRequests(problem)
             case .badGateway(let problem): return .badGateway(problem)
@@ -87,16 +89,15 @@ struct WeatherDashboardAPI: APIProtocol {
         case gatewayTimeout(Components.Responses.Problem)
     }
 
-    static func failure(
+    func failure(
         _ error: any Error,
         upstream: String,
-        notFound: (kind: String, title: String, detail: String)?
+        notFound: (kind: KeyPath<DashboardProblemTypes.Kinds, String>, title: String, detail: String)?
     ) throws -> FailureResponse {
         guard let failure = error as? UpstreamFailure else { throw error }
-        let base = "https://interchange.dev/problems/"
         func problem(
             _ status: Int,
-            _ kind: String,
+            _ kind: KeyPath<DashboardProblemTypes.Kinds, String>,
             _ title: String,
             _ detail: String,
             retryAfter: Int? = nil,
@@ -105,7 +106,7 @@ struct WeatherDashboardAPI: APIProtocol {
             -> Components.Schemas.Problem
         {
             Components.Schemas.Problem(
-                _type: base + kind,
+                _type: problemTypes.uri(kind),
                 title: title,
                 status: status,
                 detail: detail,
@@ -116,7 +117,7 @@ struct WeatherDashboardAPI: APIProtocol {
         }
         switch failure {
         case .notFound:
-            let (kind, title, detail) = notFound ?? ("not-found", "Not Found", "\(upstream) has no such thing")
+            let (kind, title, detail) = notFound ?? (\.notFound, "Not Found", "\(upstream) has no such thing")
             return .notFound(.init(body: .applicationProblemJson(problem(404, kind, title, detail))))
         case .rateLimited(let retryAfter, let resetAt):
             let seconds = retryAfter.map { max(1, Int($0.components.seconds)) } ?? resetAt.map { max(1, Int($0.timeIntervalSinceNow.rounded(.up))) }
@@ -125,7 +126,7 @@ struct WeatherDashboardAPI: APIProtocol {
                 .init(
                     headers: .init(retryAfter: seconds),
                     body: .applicationProblemJson(
-                        problem(429, "upstream-rate-limited", "Upstream rate limit reached", detail, retryAfter: seconds, resetAt: resetAt)
+                        problem(429, \.upstreamRateLimited, "Upstream rate limit reached", detail, retryAfter: seconds, resetAt: resetAt)
                     )
                 )
             )
@@ -135,17 +136,17 @@ struct WeatherDashboardAPI: APIProtocol {
                 .init(
                     headers: .init(retryAfter: seconds),
                     body: .applicationProblemJson(
-                        problem(503, "upstream-unavailable", "Upstream unavailable", "\(upstream): \(reason)", retryAfter: seconds)
+                        problem(503, \.upstreamUnavailable, "Upstream unavailable", "\(upstream): \(reason)", retryAfter: seconds)
                     )
                 )
             )
         case .timeout:
             return .gatewayTimeout(
-                .init(body: .applicationProblemJson(problem(504, "upstream-timeout", "Upstream timed out", "\(upstream) did not answer in time")))
+                .init(body: .applicationProblemJson(problem(504, \.upstreamTimeout, "Upstream timed out", "\(upstream) did not answer in time")))
             )
         case .badGateway(let reason):
             return .badGateway(
-                .init(body: .applicationProblemJson(problem(502, "upstream-unavailable", "Bad upstream response", "\(upstream): \(reason)")))
+                .init(body: .applicationProblemJson(problem(502, \.upstreamUnavailable, "Bad upstream response", "\(upstream): \(reason)")))
             )
         }
     }

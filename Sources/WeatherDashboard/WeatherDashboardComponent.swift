@@ -33,7 +33,7 @@ public struct WeatherDashboardComponent: RootServingComponent {
     public func addRoutes(to router: Router<BasicRequestContext>) throws {
         assets.addRoutes(to: router)
         let runtime = self.runtime
-        try WeatherDashboardAPI(service: { try runtime.service() }).registerHandlers(
+        try WeatherDashboardAPI(service: { try runtime.service() }, problemTypes: assets.problemTypes).registerHandlers(
             on: router,
             configuration: .init(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
         )
