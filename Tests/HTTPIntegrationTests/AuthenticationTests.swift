@@ -1,10 +1,11 @@
 import Foundation
-import HTTPIntegration
 import HTTPTypes
 import InterchangeCore
 import InterchangeTesting
 import Synchronization
 import Testing
+
+@testable import HTTPIntegration
 
 @Suite("Resilient HTTP client: authentication")
 struct AuthenticationTests {
@@ -49,17 +50,16 @@ struct AuthenticationTests {
         }
     }
 
-    /// A token endpoint that counts its calls and hands out numbered tokens.
-    func tokenEndpoint(_ server: ScriptedHTTPServer, expiresIn: Int = 3600, delay: Duration = .zero) -> Tally {
+    /// A token endpoint that counts its calls and hands out numbered tokens, each answer held at `gate` when given.
+    func tokenEndpoint(_ server: ScriptedHTTPServer, expiresIn: String = "3600", gate: Gate? = nil) -> Tally {
         let issued = Tally()
         server.handle("/oauth/token") { request in
             #expect(request.headers[.authorization] == "Basic Y2xpZW50OnNoaGg=")
             #expect(request.body.contains("grant_type=client_credentials"))
             #expect(request.body.contains("scope=orders%3Aread"))
             let number = issued.increment()
-            var reply = ScriptedHTTPServer.Reply.json(#"{"access_token":"token-\#(number)","token_type":"bearer","expires_in":\#(expiresIn)}"#)
-            reply.delay = delay
-            return reply
+            await gate?.wait()
+            return .json(#"{"access_token":"token-\#(number)","token_type":"bearer","expires_in":\#(expiresIn)}"#)
         }
         return issued
     }
@@ -70,18 +70,29 @@ struct AuthenticationTests {
         )
     }
 
-    @Test("OAuth client credentials: one token request for many concurrent calls")
+    @Test("OAuth client credentials: one token request for many concurrent calls", .timeLimit(.minutes(1)))
     func oauthSingleFlight() async throws {
         try await ScriptedHTTPServer.withServer { server in
-            let issued = tokenEndpoint(server, delay: .milliseconds(100))
+            let gate = Gate()
+            let issued = tokenEndpoint(server, gate: gate)
             server.enqueue("/api/orders", .json("[]"))
             let oauth = try oauth(server)
             try await withClient(policy: testPolicy(authentication: oauth)) { client in
-                try await withThrowingTaskGroup(of: Void.self) { group in
+                try await withThrowingTaskGroup(of: String.self) { group in
                     for _ in 0..<25 {
-                        group.addTask { _ = try await client.get("\(server.baseURL)/api/orders").ensureSuccess() }
+                        group.addTask { try await client.get("\(server.baseURL)/api/orders").ensureSuccess().text }
                     }
-                    try await group.waitForAll()
+                    // The token endpoint holds its answer until the 24 other callers are waiting for that one refresh.
+                    try await waitUntil("one token request is in flight and 24 callers wait for it") {
+                        issued.count == 1 && oauth.callersWaitingForToken == 24
+                    }
+                    gate.open()
+                    var answered = 0
+                    for try await body in group {
+                        #expect(body == "[]")
+                        answered += 1
+                    }
+                    #expect(answered == 25)
                 }
             }
             #expect(issued.count == 1)
@@ -91,10 +102,79 @@ struct AuthenticationTests {
         }
     }
 
+    @Test("OAuth client credentials: a refused refresh fails every caller waiting for it, with its error", .timeLimit(.minutes(1)))
+    func oauthSingleFlightFailure() async throws {
+        try await ScriptedHTTPServer.withServer { server in
+            let gate = Gate()
+            let issued = Tally()
+            server.handle("/oauth/token") { _ in
+                issued.increment()
+                await gate.wait()
+                return .json(#"{"error":"invalid_client","error_description":"unknown client"}"#, status: .unauthorized)
+            }
+            let oauth = try oauth(server)
+            try await withClient(policy: testPolicy(authentication: oauth)) { client in
+                let errors = try await withThrowingTaskGroup(of: HTTPIntegrationError?.self) { group in
+                    for _ in 0..<25 {
+                        group.addTask { await integrationError { _ = try await client.get("\(server.baseURL)/api/orders") } }
+                    }
+                    try await waitUntil("one token request is in flight and 24 callers wait for it") {
+                        issued.count == 1 && oauth.callersWaitingForToken == 24
+                    }
+                    gate.open()
+                    var errors: [HTTPIntegrationError?] = []
+                    for try await error in group { errors.append(error) }
+                    return errors
+                }
+                #expect(errors.count == 25)
+                for error in errors {
+                    #expect(error?.code == .authentication)
+                    #expect(error?.reason == "token endpoint refused: invalid_client (unknown client)")
+                }
+            }
+            #expect(issued.count == 1)
+            #expect(server.requests(to: "/api/orders").isEmpty)
+        }
+    }
+
+    @Test("OAuth client credentials: expires_in sent as a string is honoured")
+    func oauthExpiresInString() async throws {
+        try await ScriptedHTTPServer.withServer { server in
+            let issued = tokenEndpoint(server, expiresIn: #""600""#)
+            server.enqueue("/api/orders", .json("[]"))
+            let clock = ManualClock(advancesOnSleep: true)
+            try await withClient(policy: testPolicy(authentication: oauth(server)), clock: clock) { client in
+                _ = try await client.get("\(server.baseURL)/api/orders").ensureSuccess()
+                clock.advance(by: .seconds(530))  // a 600 s token, 60 s leeway: still token 1
+                _ = try await client.get("\(server.baseURL)/api/orders").ensureSuccess()
+                clock.advance(by: .seconds(20))  // 550 s: refresh (a 3600 s default would not)
+                _ = try await client.get("\(server.baseURL)/api/orders").ensureSuccess()
+            }
+            #expect(issued.count == 2)
+            #expect(
+                server.requests(to: "/api/orders").map { $0.headers[.authorization] ?? "" } == ["Bearer token-1", "Bearer token-1", "Bearer token-2"]
+            )
+        }
+    }
+
+    @Test("OAuth client credentials: a non-numeric expires_in is an authentication error naming it")
+    func oauthExpiresInNotANumber() async throws {
+        try await ScriptedHTTPServer.withServer { server in
+            let issued = tokenEndpoint(server, expiresIn: #""soon""#)
+            try await withClient(policy: testPolicy(authentication: oauth(server))) { client in
+                let error = await integrationError { _ = try await client.get("\(server.baseURL)/api/orders") }
+                #expect(error?.code == .authentication)
+                #expect(error?.reason == "token response has expires_in 'soon', which is not a number of seconds")
+                #expect(server.requests(to: "/api/orders").isEmpty)
+            }
+            #expect(issued.count == 1)
+        }
+    }
+
     @Test("OAuth client credentials: the token is refreshed before it expires")
     func oauthRefreshBeforeExpiry() async throws {
         try await ScriptedHTTPServer.withServer { server in
-            let issued = tokenEndpoint(server, expiresIn: 600)
+            let issued = tokenEndpoint(server, expiresIn: "600")
             server.enqueue("/api/orders", .json("[]"))
             let clock = ManualClock(advancesOnSleep: true)
             try await withClient(policy: testPolicy(authentication: oauth(server)), clock: clock) { client in

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("SingleFlightCache")
 struct SingleFlightCacheTests {
-    @Test("N concurrent callers for a missing key cause one load")
+    @Test("N concurrent callers for a missing key cause one load, and all get its value", .timeLimit(.minutes(1)))
     func singleFlight() async throws {
         let clock = ManualClock()
         let cache = try SingleFlightCache<String, Int>(ttl: .seconds(60), clock: clock)
@@ -21,12 +21,15 @@ struct SingleFlightCacheTests {
                     }.value
                 }
             }
-            await gate.waitUntilWaiting(1)
-            for _ in 0..<20 { await Task.yield() }
+            // The load holds until the 49 other callers wait for it: they overlap for real.
+            try await waitUntil("one load is in flight and 49 callers wait for it") { loads.count == 1 && cache.waitingCallers(for: "berlin") == 49 }
             gate.open()
-            for try await value in group { #expect(value == 21) }
+            var values: [Int] = []
+            for try await value in group { values.append(value) }
+            #expect(values == Array(repeating: 21, count: 50))
         }
         #expect(loads.count == 1)
+        #expect(cache.waitingCallers(for: "berlin") == 0)
     }
 
     @Test("a value is fresh for its TTL, then reloaded")
@@ -57,22 +60,87 @@ struct SingleFlightCacheTests {
         await #expect(throws: Boom.self) { try await cache.value(for: "k") { throw Boom() } }
     }
 
-    @Test("waiters share the loader's error when there is nothing stale")
+    @Test("every caller waiting for a failed load gets its error, when there is nothing stale", .timeLimit(.minutes(1)))
     func sharedError() async throws {
         let cache = try SingleFlightCache<String, Int>(ttl: .seconds(60))
+        let loads = Counter()
         let gate = Gate()
-        let first = Task {
+        try await withThrowingTaskGroup(of: Result<Int, Boom>.self) { group in
+            for _ in 0..<10 {
+                group.addTask {
+                    do {
+                        return .success(
+                            try await cache.value(for: "k") {
+                                let number = loads.increment()
+                                await gate.wait()
+                                throw Boom(id: number)
+                            }.value
+                        )
+                    } catch let boom as Boom {
+                        return .failure(boom)
+                    }
+                }
+            }
+            try await waitUntil("one load is in flight and 9 callers wait for it") { loads.count == 1 && cache.waitingCallers(for: "k") == 9 }
+            gate.open()
+            var outcomes: [Result<Int, Boom>] = []
+            for try await outcome in group { outcomes.append(outcome) }
+            #expect(outcomes.count == 10)
+            #expect(outcomes.allSatisfy { $0 == .failure(Boom(id: 1)) })
+        }
+        #expect(loads.count == 1)
+    }
+
+    @Test("when the loading caller is cancelled, a waiting caller loads instead of failing", .timeLimit(.minutes(1)))
+    func cancelledLoader() async throws {
+        let cache = try SingleFlightCache<String, Int>(ttl: .seconds(60))
+        let loads = Counter()
+        let firstLoadStarted = Gate()
+        let neverAdvanced = ManualClock()
+        let loader = Task {
             try await cache.value(for: "k") {
-                await gate.wait()
-                throw Boom(id: 1)
+                loads.increment()
+                firstLoadStarted.open()
+                try await neverAdvanced.sleep(for: .seconds(1))  // returns only by being cancelled
+                return 1
             }.value
         }
-        await gate.waitUntilWaiting(1)
-        let second = Task { try await cache.value(for: "k") { 2 }.value }
-        for _ in 0..<20 { await Task.yield() }
-        gate.open()
-        await #expect(throws: Boom(id: 1)) { _ = try await first.value }
-        _ = try? await second.value  // joined the failed flight, or loaded after it: either is correct
+        await firstLoadStarted.wait()
+        let waiter = Task { try await cache.value(for: "k") { loads.increment() * 10 }.value }
+        try await waitUntil("a caller waits for the first load") { cache.waitingCallers(for: "k") == 1 }
+        loader.cancel()
+        await #expect(throws: CancellationError.self) { try await loader.value }
+        #expect(try await waiter.value == 20)
+        #expect(loads.count == 2)
+    }
+
+    @Test("with freshWhile, the value's own rule decides freshness and a failed reload serves nothing stale")
+    func callerDecidesFreshness() async throws {
+        struct Token: Sendable, Equatable {
+            var value: String
+            var expiresAt: Duration
+        }
+        let clock = ManualClock()
+        let cache = try SingleFlightCache<String, Token>(ttl: .seconds(1), staleIfError: .seconds(3600), clock: clock)
+        let isFresh: (Token) -> Bool = { clock.now.offset < $0.expiresAt }
+        let first = try await cache.value(for: "t", freshWhile: isFresh, load: { Token(value: "a", expiresAt: .seconds(300)) })
+        clock.advance(by: .seconds(299))  // far beyond the TTL, within the token's own lifetime
+        let second = try await cache.value(for: "t", freshWhile: isFresh, load: { Token(value: "b", expiresAt: .seconds(900)) })
+        #expect(first.value.value == "a" && second.value.value == "a" && second.age == .seconds(299))
+        clock.advance(by: .seconds(1))
+        await #expect(throws: Boom.self) { try await cache.value(for: "t", freshWhile: isFresh, load: { throw Boom() }) }
+        let reloaded = try await cache.value(for: "t", freshWhile: isFresh, load: { Token(value: "c", expiresAt: .seconds(900)) })
+        #expect(reloaded.value.value == "c")
+    }
+
+    @Test("invalidate(_:if:) drops only the value it matches")
+    func conditionalInvalidation() async throws {
+        let cache = try SingleFlightCache<String, Int>(ttl: .seconds(60))
+        _ = try await cache.value(for: "k") { 1 }
+        cache.invalidate("k", if: { $0 == 2 })  // a caller holding an older value does not drop the current one
+        #expect(try await cache.value(for: "k") { 3 }.value == 1)
+        cache.invalidate("k", if: { $0 == 1 })
+        #expect(try await cache.value(for: "k") { 3 }.value == 3)
     }
 
     @Test("least recently used keys are evicted beyond maxEntries")

@@ -1,10 +1,12 @@
 import Foundation
 import HTTPTypes
 import InterchangeCore
+import Resilience
 import Synchronization
 
 /// OAuth 2.0 client credentials (RFC 6749 §4.4): a token from the token endpoint, cached until shortly
-/// before it expires, refreshed once however many requests need it at the same moment.
+/// before it expires, refreshed once however many requests need it at the same moment (a ``SingleFlightCache``
+/// whose freshness is the token's own `expires_in`; a refused refresh fails every request waiting for it).
 ///
 /// ```swift
 /// let oauth = try OAuth2ClientCredentials(configuration: .init(
@@ -63,16 +65,13 @@ public final class OAuth2ClientCredentials: AuthenticationProvider {
         public let refreshAt: Duration
     }
 
-    private enum State {
-        case empty
-        case valid(Token)
-        case refreshing(waiters: [CheckedContinuation<Token, any Error>])
-    }
-
     public let configuration: Configuration
     private let tokenURL: URL
-    private let state = Mutex(State.empty)
+    /// One entry: the current token. The cache's own clock only ages it; `Token.refreshAt` decides freshness.
+    private let tokens: SingleFlightCache<TokenSlot, Token>
     private let refreshes = Atomic(0)
+
+    private enum TokenSlot: Hashable, Sendable { case current }
 
     /// - Throws: ``ConfigurationError`` naming `tokenURL`, `clientID` or `refreshLeeway`.
     public init(configuration: Configuration) throws {
@@ -88,6 +87,8 @@ public final class OAuth2ClientCredentials: AuthenticationProvider {
         )
         self.configuration = configuration
         self.tokenURL = url
+        // The TTL is unused: tokens are looked up with `freshWhile`, by their own expiry.
+        self.tokens = try SingleFlightCache(ttl: .seconds(3600), maxEntries: 1)
     }
 
     /// Tokens fetched so far (for tests and metrics).
@@ -100,92 +101,56 @@ public final class OAuth2ClientCredentials: AuthenticationProvider {
 
     public func credentialsRejected(for request: ClientRequest) async -> Bool {
         let sent = request.headerFields[.authorization]
-        state.withLock { state in
-            // Discard the token only if it is the one that was rejected; a newer one may already be in place.
-            if case .valid(let token) = state, sent == "\(token.tokenType) \(token.accessToken)" {
-                state = .empty
-            }
-        }
+        // Discard the token only if it is the one that was rejected; a newer one may already be in place.
+        tokens.invalidate(.current, if: { sent == "\($0.tokenType) \($0.accessToken)" })
         return sent != nil
     }
 
-    private enum Next {
-        case use(Token)
-        case wait
-        case refresh
-    }
+    /// Callers waiting now for a token refresh in flight (for tests).
+    var callersWaitingForToken: Int { tokens.waitingCallers(for: .current) }
 
     func currentToken(context: AuthenticationContext) async throws -> Token {
-        while true {
-            let now = context.now()
-            let next: Next = state.withLock { state in
-                switch state {
-                case .valid(let token) where now < token.refreshAt:
-                    return .use(token)
-                case .refreshing:
-                    return .wait
-                case .valid, .empty:
-                    state = .refreshing(waiters: [])
-                    return .refresh
-                }
-            }
-            switch next {
-            case .use(let token):
-                return token
-            case .wait:
-                do {
-                    return try await withCheckedThrowingContinuation { continuation in
-                        let resumeNow: Token?? = state.withLock { state in
-                            switch state {
-                            case .refreshing(var waiters):
-                                waiters.append(continuation)
-                                state = .refreshing(waiters: waiters)
-                                return .none
-                            case .valid(let token):
-                                return .some(token)
-                            case .empty:
-                                return .some(nil)
-                            }
-                        }
-                        switch resumeNow {
-                        case .none: break
-                        case .some(.some(let token)): continuation.resume(returning: token)
-                        case .some(.none): continuation.resume(throwing: RefreshAbandoned())
-                        }
-                    }
-                } catch is RefreshAbandoned {
-                    continue  // the refreshing caller was cancelled: try again, perhaps refreshing ourselves
-                }
-            case .refresh:
-                do {
-                    let token = try await fetchToken(context: context)
-                    let waiters = finish(with: .valid(token))
-                    for waiter in waiters { waiter.resume(returning: token) }
-                    return token
-                } catch {
-                    let waiters = finish(with: .empty)
-                    let shared: any Error = error is CancellationError ? RefreshAbandoned() : error
-                    for waiter in waiters { waiter.resume(throwing: shared) }
-                    throw error
-                }
-            }
-        }
+        try await tokens.value(
+            for: .current,
+            freshWhile: { context.now() < $0.refreshAt },
+            load: { try await self.fetchToken(context: context) }
+        ).value
     }
-
-    private func finish(with newState: State) -> [CheckedContinuation<Token, any Error>] {
-        state.withLock { state in
-            defer { state = newState }
-            if case .refreshing(let waiters) = state { return waiters }
-            return []
-        }
-    }
-
-    private struct RefreshAbandoned: Error {}
 
     private struct TokenResponse: Decodable {
-        let access_token: String
-        let token_type: String?
-        let expires_in: Double?
+        let accessToken: String
+        let tokenType: String?
+        /// Seconds; a JSON number, or a string holding one (as some providers send it).
+        let expiresIn: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case accessToken = "access_token"
+            case tokenType = "token_type"
+            case expiresIn = "expires_in"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            accessToken = try container.decode(String.self, forKey: .accessToken)
+            tokenType = try container.decodeIfPresent(String.self, forKey: .tokenType)
+            if let seconds = try? container.decodeIfPresent(Double.self, forKey: .expiresIn) {
+                expiresIn = seconds
+            } else if let text = try? container.decodeIfPresent(String.self, forKey: .expiresIn) {
+                guard let seconds = Double(text.trimmingCharacters(in: .whitespaces)), seconds.isFinite else {
+                    throw UnusableExpiry(value: "'\(text.prefix(40))'")
+                }
+                expiresIn = seconds
+            } else if container.contains(.expiresIn), try !container.decodeNil(forKey: .expiresIn) {
+                throw UnusableExpiry(value: "of the wrong type")
+            } else {
+                expiresIn = nil
+            }
+        }
+    }
+
+    /// `expires_in` is neither a number nor a string holding one.
+    private struct UnusableExpiry: Error {
+        var value: String
     }
 
     private struct TokenErrorResponse: Decodable {
@@ -234,13 +199,14 @@ public final class OAuth2ClientCredentials: AuthenticationProvider {
                 request: response.requestLine,
                 status: response.status,
                 attempts: response.attempts,
-                reason: "token response is not a valid OAuth 2.0 token response"
+                reason: (error as? UnusableExpiry).map { "token response has expires_in \($0.value), which is not a number of seconds" }
+                    ?? "token response is not a valid OAuth 2.0 token response"
             )
         }
-        let lifetime = Duration.fromSecondsValue(decoded.expires_in ?? 3600)
+        let lifetime = Duration.fromSecondsValue(decoded.expiresIn ?? 3600)
         let leeway = min(configuration.refreshLeeway, lifetime / 2)
-        let type = decoded.token_type.map { $0.lowercased() == "bearer" ? "Bearer" : $0 } ?? "Bearer"
-        return Token(accessToken: decoded.access_token, tokenType: type, refreshAt: requestedAt + lifetime - leeway)
+        let type = decoded.tokenType.map { $0.lowercased() == "bearer" ? "Bearer" : $0 } ?? "Bearer"
+        return Token(accessToken: decoded.accessToken, tokenType: type, refreshAt: requestedAt + lifetime - leeway)
     }
 }
 
