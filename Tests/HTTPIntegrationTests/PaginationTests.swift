@@ -130,4 +130,22 @@ struct PaginationTests {
         #expect(links[1].relations == ["prev"])
         #expect(LinkHeader.parse("").isEmpty)
     }
+
+    @Test("Link header parsing: a malformed link is skipped and the links after it are still read")
+    func linkParsingSkipsMalformed() {
+        let links = LinkHeader.parse(
+            [
+                #"junk, <https://a.example/x?page=2>; rel="next""#,
+                #"<unclosed, <https://a.example/x?page=9>; rel=last"#,
+                #"<https://a.example/x?page=7>garbage; rel=prev, <https://a.example/x?page=1>; rel="first""#,
+                #"rel=next; title="a, <b>", <https://a.example/x?page=3>; rel="next last""#,
+            ]
+        )
+        #expect(
+            links.map(\.target) == [
+                "https://a.example/x?page=2", "https://a.example/x?page=9", "https://a.example/x?page=1", "https://a.example/x?page=3",
+            ]
+        )
+        #expect(links.map(\.relations) == [["next"], ["last"], ["first"], ["next", "last"]])
+    }
 }

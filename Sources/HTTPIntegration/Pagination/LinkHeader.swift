@@ -25,8 +25,19 @@ public struct LinkHeader: Sendable, Hashable {
         var scanner = Substring(value)
         while true {
             scanner = scanner.drop(while: { $0 == " " || $0 == "," || $0 == "\t" })
-            guard scanner.first == "<", let close = scanner.firstIndex(of: ">") else { break }
-            let target = String(scanner[scanner.index(after: scanner.startIndex)..<close])
+            guard !scanner.isEmpty else { break }
+            guard scanner.first == "<" else {
+                skipLink(&scanner)  // not a link: `junk, <…>; rel=next` still yields the second
+                continue
+            }
+            let opened = scanner.index(after: scanner.startIndex)
+            // A target is what lies between `<` and `>`; another `<` first means this one never closed.
+            guard let close = scanner[opened...].firstIndex(where: { $0 == ">" || $0 == "<" }) else { break }
+            guard scanner[close] == ">" else {
+                scanner = scanner[close...]
+                continue
+            }
+            let target = String(scanner[opened..<close])
             scanner = scanner[scanner.index(after: close)...]
             var parameters: [String: String] = [:]
             // Parameters: ; name=value | ; name="quoted, value" — up to the next top-level comma.
@@ -67,9 +78,32 @@ public struct LinkHeader: Sendable, Hashable {
                 // RFC 8288 §3: occurrences after the first of the same parameter are ignored.
                 if !name.isEmpty, parameters[name] == nil { parameters[name] = parameterValue }
             }
+            scanner = scanner.drop(while: { $0 == " " || $0 == "\t" })
+            guard scanner.isEmpty || scanner.first == "," else {
+                skipLink(&scanner)  // `<…>garbage; rel=next` is malformed: skip it whole
+                continue
+            }
             let relations = (parameters["rel"] ?? "").lowercased().split(separator: " ").map(String.init)
             links.append(LinkHeader(target: target, relations: relations, parameters: parameters))
         }
         return links
+    }
+
+    /// Moves `scanner` past the next comma outside a quoted string: the end of a malformed link.
+    private static func skipLink(_ scanner: inout Substring) {
+        var quoted = false
+        var escaped = false
+        while let character = scanner.first {
+            scanner = scanner.dropFirst()
+            if escaped {
+                escaped = false
+            } else if quoted && character == "\\" {
+                escaped = true
+            } else if character == "\"" {
+                quoted.toggle()
+            } else if character == "," && !quoted {
+                return
+            }
+        }
     }
 }
