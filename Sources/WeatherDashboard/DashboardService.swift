@@ -47,8 +47,7 @@ final class DashboardService: Sendable {
 
     /// Up to five places matching `query`.
     func searchCities(_ query: String, country: String? = nil) async throws -> [City] {
-        let key = "\(query.lowercased())|\(country?.uppercased() ?? "")"
-        let cities = try await cityCache.value(for: key) { [weatherProvider] in
+        let cities = try await cityCache.value(for: Self.cityKey(query, country: country)) { [weatherProvider] in
             try await weatherProvider.searchCities(query, country: country, limit: 5)
         }.value
         return Self.distinct(cities)
@@ -72,7 +71,7 @@ final class DashboardService: Sendable {
         } else {
             throw UpstreamFailure.notFound
         }
-        let key = String(format: "%@|%.3f|%.3f|%@", weatherProvider.name, place.latitude, place.longitude, units.rawValue)
+        let key = weatherKey(latitude: place.latitude, longitude: place.longitude, units: units)
         let cached = try await weatherCache.value(for: key) { [weatherProvider] in
             try await weatherProvider.weather(at: place, units: units)
         }
@@ -92,6 +91,26 @@ final class DashboardService: Sendable {
             try await github.repository(owner: owner, name: name)
         }
         return (cached.value, Freshness(stale: cached.isStale, age: cached.age, fetchedAt: cached.fetchedAt))
+    }
+
+    /// Callers waiting now for a city search already in flight (not counting the one making it): tests wait for
+    /// it to make calls overlap for real.
+    func callersWaiting(forCitiesMatching query: String, country: String?) -> Int {
+        cityCache.waitingCallers(for: Self.cityKey(query, country: country))
+    }
+
+    /// Callers waiting now for a forecast already in flight (not counting the one fetching it).
+    func callersWaiting(forWeatherAt latitude: Double, _ longitude: Double, units: Units) -> Int {
+        weatherCache.waitingCallers(for: weatherKey(latitude: latitude, longitude: longitude, units: units))
+    }
+
+    private static func cityKey(_ query: String, country: String?) -> String {
+        "\(query.lowercased())|\(country?.uppercased() ?? "")"
+    }
+
+    /// Places closer than the third decimal (about 100 m) share a forecast.
+    private func weatherKey(latitude: Double, longitude: Double, units: Units) -> String {
+        String(format: "%@|%.3f|%.3f|%@", weatherProvider.name, latitude, longitude, units.rawValue)
     }
 
     /// `cities` without near-duplicates (the same place listed twice), in order.

@@ -20,7 +20,8 @@ public struct WeatherDashboardComponent: RootServingComponent {
 
     private let configuration: DashboardConfiguration
     private let assets: WebAssets
-    private let runtime: Runtime
+    /// Internal, not private: tests reach the service through it (`runtime.service()`).
+    let runtime: Runtime
 
     /// - Parameter selfBaseURL: where this process listens, for upstreams served by in-process simulators.
     public init(configuration: DashboardConfiguration, selfBaseURL: @escaping @Sendable () -> String, logger: Logger) throws {

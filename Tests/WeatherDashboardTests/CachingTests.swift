@@ -5,7 +5,7 @@ import Testing
 
 @testable import WeatherDashboard
 
-@Suite("Dashboard caching: single-flight and stale-if-error, counted at the upstream")
+@Suite("Dashboard caching: single-flight and stale-if-error, counted at the upstream", .timeLimit(.minutes(1)))
 struct DashboardCachingTests {
     func service(_ server: ScriptedHTTPServer, clock: ManualClock) throws -> DashboardService {
         let provider = OpenMeteoProvider(geocoding: try upstream(server), forecast: try upstream(server), isSimulated: false)
@@ -27,19 +27,53 @@ struct DashboardCachingTests {
     @Test("30 concurrent identical requests cause one geocoding and one forecast call")
     func singleFlight() async throws {
         try await ScriptedHTTPServer.withServer { server in
-            server.enqueue("/v1/search", .json(try fixture("open-meteo/geocoding-london")))
-            var slow = ScriptedHTTPServer.Reply.json(try fixture("open-meteo/forecast-london-metric"))
-            slow.delay = .milliseconds(100)
-            server.enqueue("/v1/forecast", slow)
+            // Each upstream holds its answer until the test opens its gate, so the 30 calls overlap for real:
+            // nothing is cached while they wait, and only single-flight keeps each upstream to one call.
+            let geocoding = Gate()
+            let forecast = Gate()
+            defer {  // a failed wait must not leave the server's handlers stuck at a gate
+                geocoding.open()
+                forecast.open()
+            }
+            let cities = try fixture("open-meteo/geocoding-london")
+            let report = try fixture("open-meteo/forecast-london-metric")
+            server.handle("/v1/search") { _ in
+                await geocoding.wait()
+                return .json(cities)
+            }
+            server.handle("/v1/forecast") { _ in
+                await forecast.wait()
+                return .json(report)
+            }
             let service = try service(server, clock: ManualClock())
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            let results = try await withThrowingTaskGroup(of: DashboardService.WeatherResult.self) { group in
                 for _ in 0..<30 {
                     group.addTask {
-                        _ = try await service.weather(city: nil, country: nil, latitude: 51.5, longitude: -0.12, units: .metric)
+                        try await service.weather(city: "London", country: "GB", latitude: nil, longitude: nil, units: .metric)
                     }
                 }
-                try await group.waitForAll()
+                try await waitUntil("29 callers wait for the one geocoding call, held at the upstream") {
+                    server.requests(to: "/v1/search").count == 1 && service.callersWaiting(forCitiesMatching: "London", country: "GB") == 29
+                }
+                geocoding.open()
+                // London, GB in the geocoding fixture.
+                try await waitUntil("29 callers wait for the one forecast call, held at the upstream") {
+                    server.requests(to: "/v1/forecast").count == 1 && service.callersWaiting(forWeatherAt: 51.50853, -0.12574, units: .metric) == 29
+                }
+                forecast.open()
+                return try await group.reduce(into: []) { $0.append($1) }
             }
+            #expect(results.count == 30)
+            for result in results {
+                guard case .weather(let city, _, let report, let freshness) = result else {
+                    Issue.record("expected weather, got \(result)")
+                    continue
+                }
+                #expect(city.name == "London" && city.country == "GB")
+                #expect(report.daily.count == 5)
+                #expect(!freshness.stale)
+            }
+            #expect(server.requests(to: "/v1/search").count == 1)
             #expect(server.requests(to: "/v1/forecast").count == 1)
         }
     }
