@@ -75,6 +75,8 @@ public final class ScriptedHTTPServer: Sendable {
         public var method: HTTPRequest.Method
         public var path: String
         public var query: String?
+        /// The `Host` the client sent (HTTP/1.1) or `:authority` (HTTP/2).
+        public var authority: String?
         public var headers: HTTPFields
         public var body: String
 
@@ -175,6 +177,7 @@ public final class ScriptedHTTPServer: Sendable {
             method: request.method,
             path: request.uri.path,
             query: request.uri.query,
+            authority: request.head.authority,
             headers: request.headers,
             body: String(buffer: body)
         )
