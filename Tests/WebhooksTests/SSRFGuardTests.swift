@@ -202,10 +202,15 @@ struct SSRFGuardTests {
     func proxyNeedsCredentials() async throws {
         let proxy = try SSRFGuard.ConnectProxy.start(guard: SSRFGuard(allowPrivateNetworks: true), connectTimeout: .seconds(5))
         let port = proxy.port
-        #expect(try rawExchange(port: port, "CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").hasPrefix("HTTP/1.1 407"))
-        let wrong = "Proxy-Authorization: Basic aW50ZXJjaGFuZ2U6Z3Vlc3M="  // interchange:guess
-        #expect(try rawExchange(port: port, "CONNECT 127.0.0.1:9 HTTP/1.1\r\n\(wrong)\r\n\r\n").hasPrefix("HTTP/1.1 407"))
-        #expect(try rawExchange(port: port, "GET http://127.0.0.1:9/ HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 405"))
+        do {
+            #expect(try rawExchange(port: port, "CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").hasPrefix("HTTP/1.1 407"))
+            let wrong = "Proxy-Authorization: Basic aW50ZXJjaGFuZ2U6Z3Vlc3M="  // interchange:guess
+            #expect(try rawExchange(port: port, "CONNECT 127.0.0.1:9 HTTP/1.1\r\n\(wrong)\r\n\r\n").hasPrefix("HTTP/1.1 407"))
+            #expect(try rawExchange(port: port, "GET http://127.0.0.1:9/ HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 405"))
+        } catch {
+            try? await proxy.shutdown()
+            throw error
+        }
         try await proxy.shutdown()
     }
 
