@@ -50,7 +50,7 @@ public final class Bulkhead: ResilienceStrategy {
     }
 
     public func execute<Output: Sendable>(_ operation: @escaping @Sendable () async throws -> Output) async throws -> Output {
-        try await acquire()
+        try await acquireSlot()
         defer { releaseSlot() }
         return try await operation()
     }
@@ -61,7 +61,11 @@ public final class Bulkhead: ResilienceStrategy {
         case reject
     }
 
-    private func acquire() async throws {
+    /// Takes a slot, queueing for one when allowed; pair with ``releaseSlot()``.
+    ///
+    /// - Throws: ``BulkheadFullError`` when the queue is full; `CancellationError` if cancelled while queued.
+    @usableFromInline
+    package func acquireSlot() async throws {
         let admission: Admission = state.withLock { state in
             if state.running < maxConcurrentCalls {
                 state.running += 1
@@ -100,7 +104,8 @@ public final class Bulkhead: ResilienceStrategy {
     }
 
     /// Frees a slot, handing it straight to the longest-waiting caller when there is one.
-    private func releaseSlot() {
+    @usableFromInline
+    package func releaseSlot() {
         let next: Waiter? = state.withLock { state in
             if state.queue.isEmpty {
                 state.running -= 1

@@ -93,7 +93,13 @@ public final class RateLimiter: ResilienceStrategy {
     ///
     /// - Throws: ``RateLimitExceededError`` when none is available in time; `CancellationError` if cancelled while waiting.
     public func acquire() async throws {
-        let now = clock.now
+        _ = try await acquire(now: clock.now)
+    }
+
+    /// ``acquire()`` at `now`, a reading of the limiter's own clock the caller already took.
+    /// Returns the instant the permit was granted: `now`, or later after a wait.
+    @usableFromInline
+    package func acquire(now: Duration) async throws -> Duration {
         let outcome: Result<Duration, RateLimitExceededError> = state.withLock { state in
             if let wait = Self.reserve(&state, algorithm: algorithm, now: now, maxWait: maxWait) {
                 return .success(wait)
@@ -103,13 +109,14 @@ public final class RateLimiter: ResilienceStrategy {
             )
         }
         let wait = try outcome.get()
-        guard wait > .zero else { return }
+        guard wait > .zero else { return now }
         do {
             try await clock.sleep(until: now + wait)
         } catch {
             refund(reservedFor: now + wait)
             throw error
         }
+        return now + wait
     }
 
     @inlinable

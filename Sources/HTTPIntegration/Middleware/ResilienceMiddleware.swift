@@ -14,8 +14,8 @@ import Resilience
 /// end past the total deadline is not started; the caller gets the last real outcome. This costs no task or
 /// timer per request, which the general-purpose `Timeout` policy (a racing child task) would.
 ///
-/// One attempt is a straight-line function over the policies' permit APIs rather than nested `execute`
-/// closures: the same semantics, without an async frame and a closure allocation per policy per attempt.
+/// One attempt is a ``GuardedAttempt`` (Resilience): a straight-line function over the policies' permit APIs
+/// rather than nested `execute` closures, shared with every other policy user so they count outcomes alike.
 struct ResilienceMiddleware: ClientMiddleware {
     let clock: AnyClock
     let now: @Sendable () -> Date
@@ -60,7 +60,9 @@ struct ResilienceMiddleware: ClientMiddleware {
         }
     }
 
-    /// One attempt: breaker permit → rate limit → bulkhead slot → the request under its deadline → breaker outcome.
+    /// One attempt, through the same ``GuardedAttempt`` every Interchange policy uses: breaker permit → rate
+    /// limit → bulkhead slot → the request under its deadline → breaker outcome (5xx, transport errors and
+    /// timeouts count as failures; our own limiter or bulkhead refusing, and cancellation, do not).
     @inline(__always)
     private func attempt(
         _ request: ClientRequest,
@@ -69,57 +71,21 @@ struct ResilienceMiddleware: ClientMiddleware {
         total: (instant: Duration, limit: Duration)?,
         next: @escaping ClientNext
     ) async throws -> ClientResponse {
-        let resources = context.resources
-        // One clock reading serves the breaker, the limiter and the deadline: they share the client's clock.
-        let started = clock.now
-        let permit = try resources.breaker?.acquirePermission(now: started.offset)
-        do {
+        try await context.resources.attempt.run(countingAsFailure: \.isServerError) { cleared in
             // The attempt's own timeout runs from when it may go ahead: after any wait for the rate limiter.
-            var cleared = started
-            if let limiter = resources.limiter {
-                if limiter.maxWait == .zero {
-                    if case .denied(let retryAfter) = limiter.tryAcquire(now: started.offset) {
-                        throw RateLimitExceededError(name: limiter.name, retryAfter: retryAfter)
-                    }
-                } else {
-                    try await limiter.acquire()
-                    cleared = clock.now
-                }
-            }
             var context = context
             if let attemptTimeout {
-                let own = (instant: cleared.offset + attemptTimeout, limit: attemptTimeout)
+                let own = (instant: cleared + attemptTimeout, limit: attemptTimeout)
                 context.deadline = total.map { $0.instant < own.instant ? $0 : own } ?? own
             } else {
                 context.deadline = total
             }
-            let response: ClientResponse
-            if let bulkhead = resources.bulkhead {
-                let attemptContext = context
-                response = try await bulkhead.execute { try await next(request, attemptContext) }
-            } else {
-                response = try await next(request, context)
-            }
-            if let permit, let breaker = resources.breaker {
-                let finished = clock.now
-                breaker.record(permit, failed: response.status.code >= 500, duration: started.duration(to: finished), now: finished.offset)
-            }
-            return response
-        } catch is CancellationError {
-            if let permit { resources.breaker?.release(permit) }
-            throw CancellationError()
-        } catch let limited as RateLimitExceededError {
-            // Refused by our own limiter: the dependency did nothing wrong.
-            if let permit { resources.breaker?.release(permit) }
-            throw limited
-        } catch let full as BulkheadFullError {
-            if let permit { resources.breaker?.release(permit) }
-            throw full
-        } catch {
-            if let permit, let breaker = resources.breaker {
-                breaker.record(permit, failed: breaker.configuration.isFailure(error), duration: started.duration(to: clock.now))
-            }
-            throw error
+            return try await next(request, context)
         }
     }
+}
+
+extension ClientResponse {
+    /// A 5xx: what the breaker counts against the host (4xx are the caller's mistakes, not the dependency's).
+    var isServerError: Bool { status.code >= 500 }
 }

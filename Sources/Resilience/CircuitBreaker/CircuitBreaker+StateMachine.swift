@@ -21,8 +21,7 @@ package struct CircuitBreakerStateMachine: Sendable {
                 self = .time(window)
                 return totals
             case .empty:
-                self = .empty
-                return WindowTotals()
+                preconditionFailure("circuit breaker window read while being mutated")
             }
         }
 
@@ -36,8 +35,7 @@ package struct CircuitBreakerStateMachine: Sendable {
                 self = .time(window)
                 return totals
             case .empty:
-                self = .empty
-                return WindowTotals()
+                preconditionFailure("circuit breaker window read while being mutated")
             }
         }
     }
@@ -49,7 +47,8 @@ package struct CircuitBreakerStateMachine: Sendable {
     }
 
     private enum Phase: Sendable {
-        /// Placeholder while a payload is being mutated in place.
+        /// Placeholder while a payload is being mutated in place; never observed outside one `mutating func`
+        /// (every read of it traps, so it can never pass for a real state).
         case transitioning
         case closed(Window)
         case open(until: Duration)
@@ -89,7 +88,8 @@ package struct CircuitBreakerStateMachine: Sendable {
 
     package var state: CircuitBreaker.State {
         switch phase {
-        case .closed, .transitioning: .closed
+        case .closed: .closed
+        case .transitioning: preconditionFailure("circuit breaker state read while being mutated")
         case .open: .open
         case .halfOpen: .halfOpen
         case .forcedOpen: .forcedOpen
@@ -101,14 +101,16 @@ package struct CircuitBreakerStateMachine: Sendable {
     package mutating func totals(now: Duration) -> WindowTotals {
         switch phase {
         case .closed:
-            guard case .closed(var window) = take() else { return WindowTotals() }
+            guard case .closed(var window) = take() else { preconditionFailure("phase changed while being read") }
             let totals = window.totals(now: now)
             phase = .closed(window)
             return totals
         case .halfOpen(let halfOpen):
             return halfOpen.outcomes
-        case .open, .forcedOpen, .disabled, .transitioning:
+        case .open, .forcedOpen, .disabled:
             return WindowTotals()
+        case .transitioning:
+            preconditionFailure("circuit breaker state read while being mutated")
         }
     }
 
@@ -122,7 +124,9 @@ package struct CircuitBreakerStateMachine: Sendable {
     /// Asks to make a call; may move open → half-open when the wait is over.
     package mutating func acquire(now: Duration) -> (Acquisition, Transition?) {
         switch phase {
-        case .closed, .transitioning:
+        case .transitioning:
+            preconditionFailure("circuit breaker asked for a permit while being mutated")
+        case .closed:
             return (.permitted(Permit(generation: generation, state: .closed)), nil)
         case .disabled:
             return (.permitted(Permit(generation: generation, state: .disabled)), nil)
@@ -159,7 +163,7 @@ package struct CircuitBreakerStateMachine: Sendable {
         guard permit.generation == generation else { return nil }
         switch phase {
         case .closed:
-            guard case .closed(var window) = take() else { return nil }
+            guard case .closed(var window) = take() else { preconditionFailure("phase changed while being read") }
             let totals = window.record(outcome, now: now)
             phase = .closed(window)
             guard totals.calls >= effectiveMinimumCalls, exceedsThresholds(totals) else { return nil }
@@ -179,8 +183,10 @@ package struct CircuitBreakerStateMachine: Sendable {
             }
             transition?.totals = totals
             return transition
-        case .open, .forcedOpen, .disabled, .transitioning:
+        case .open, .forcedOpen, .disabled:
             return nil
+        case .transitioning:
+            preconditionFailure("circuit breaker outcome recorded while being mutated")
         }
     }
 

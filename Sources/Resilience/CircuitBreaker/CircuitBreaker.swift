@@ -79,7 +79,8 @@ public final class CircuitBreaker: ResilienceStrategy {
         public var permittedCallsInHalfOpenState: Int
         /// Longest time in half-open before giving up on the probes and opening again; `nil` waits for them.
         public var maxWaitDurationInHalfOpenState: Duration?
-        /// Which errors count as failures; others count as successes. Cancellation is never counted.
+        /// Which errors count as failures; others count as successes. Cancellation and ``LocalRejection``s
+        /// (our own rate limiter, bulkhead or an inner breaker refusing the call) are never counted.
         public var isFailure: @Sendable (any Error) -> Bool
 
         public init(
@@ -210,25 +211,18 @@ public final class CircuitBreaker: ResilienceStrategy {
     }
 
     /// Runs `operation` if the breaker permits it, counting results for which `isFailure` is true as failures.
+    ///
+    /// A ``LocalRejection`` thrown by a policy inside the breaker (a rate limiter or bulkhead later in the
+    /// pipeline) and cancellation are not counted: see ``GuardedAttempt``, which this runs through.
     @inlinable
     public func execute<Output: Sendable>(
         isFailure: (@Sendable (Output) -> Bool)?,
         _ operation: @Sendable () async throws -> Output
     ) async throws -> Output {
-        let permit = try acquirePermission()
-        let start = clock.now
-        let output: Output
-        do {
-            output = try await operation()
-        } catch is CancellationError {
-            release(permit)
-            throw CancellationError()
-        } catch {
-            record(permit, failed: configuration.isFailure(error), duration: clock.now - start)
-            throw error
-        }
-        record(permit, failed: isFailure?(output) ?? false, duration: clock.now - start)
-        return output
+        try await GuardedAttempt(circuitBreaker: self, rateLimiter: nil, bulkhead: nil, erasedClock: clock).run(
+            countingAsFailure: { isFailure?($0) ?? false },
+            { _ in try await operation() }
+        )
     }
 
     /// A permit to make one call, for code that cannot wrap the call in ``execute(isFailure:_:)``.
@@ -244,6 +238,7 @@ public final class CircuitBreaker: ResilienceStrategy {
     }
 
     /// ``acquirePermission()`` at `now`, a reading of the breaker's own clock the caller already took.
+    @usableFromInline
     package func acquirePermission(now: Duration) throws -> Permit {
         let (acquisition, transition) = machine.withLock { $0.acquire(now: now) }
         report(transition)
@@ -263,12 +258,24 @@ public final class CircuitBreaker: ResilienceStrategy {
     }
 
     /// ``record(_:failed:duration:)`` at `now`, a reading of the breaker's own clock the caller already took.
+    @usableFromInline
     package func record(_ permit: Permit, failed: Bool, duration: Duration, now: Duration) {
         guard permit.inner.state != .disabled else { return }
         let outcome = CallOutcome(failed: failed, slow: duration >= configuration.slowCallDurationThreshold)
         let transition = machine.withLock { $0.record(permit.inner, outcome: outcome, now: now) }
         metrics.record(outcome)
         report(transition)
+    }
+
+    /// Records how a permitted call that threw ended: cancellation and a ``LocalRejection`` hand the permit back
+    /// uncounted; any other error counts as `configuration.isFailure` says.
+    @usableFromInline
+    package func settle(_ permit: Permit, after error: any Error, duration: Duration, now: Duration) {
+        if error is CancellationError || error is any LocalRejection {
+            release(permit)
+        } else {
+            record(permit, failed: configuration.isFailure(error), duration: duration, now: now)
+        }
     }
 
     /// Hands back a permit without an outcome (the call was cancelled or is not worth counting).
