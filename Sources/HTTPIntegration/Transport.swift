@@ -73,11 +73,3 @@ struct HTTPResponseTooLarge: Error, CustomStringConvertible {
         return "response body exceeds the limit of \(limit) bytes"
     }
 }
-
-extension Duration {
-    var nanosecondsClamped: Int64 {
-        let (seconds, attoseconds) = components
-        guard seconds < Int64.max / 1_000_000_000 else { return .max }
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}

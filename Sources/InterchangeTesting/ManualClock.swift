@@ -1,3 +1,4 @@
+import InterchangeCore
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -66,7 +67,7 @@ public final class ManualClock: Clock, @unchecked Sendable {
     public var minimumResolution: Duration { .zero }
 
     /// The wall-clock time now: ``epoch`` plus the time advanced so far.
-    public var date: Date { epoch.addingTimeInterval(now.offset.secondsValue) }
+    public var date: Date { epoch.addingTimeInterval(now.offset.inSeconds) }
 
     /// A closure returning ``date``, for APIs that take a `now` provider.
     public var dateProvider: @Sendable () -> Date { { [self] in self.date } }
@@ -157,11 +158,5 @@ public final class ManualClock: Clock, @unchecked Sendable {
         let ready = state.sleeperWaiters.filter { $0.count <= count }.map(\.continuation)
         state.sleeperWaiters.removeAll { $0.count <= count }
         return ready
-    }
-}
-
-extension Duration {
-    fileprivate var secondsValue: Double {
-        Double(components.seconds) + Double(components.attoseconds) * 1e-18
     }
 }

@@ -55,22 +55,6 @@ package struct ErasedClock: Sendable {
     }
 }
 
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    @inlinable
-    public var inSeconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) * 1e-18
-    }
-
-    /// A duration of `seconds`, clamped to the representable range.
-    @inlinable
-    public static func fromSeconds(_ seconds: Double) -> Duration {
-        guard seconds.isFinite else { return seconds > 0 ? .seconds(Int64.max / 2) : .zero }
-        return .nanoseconds(Int64((seconds * 1e9).rounded()))
-    }
-}
-
 /// Any `Clock<Duration>` as one concrete type, for storing an injected clock and passing it on.
 ///
 /// ```swift

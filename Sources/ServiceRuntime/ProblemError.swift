@@ -73,7 +73,7 @@ public struct ProblemError: Error, HTTPResponseError, CustomStringConvertible {
         var headers = HTTPFields()
         var extensions: [String: JSONValue] = ["upstream": .string(upstream)]
         if let retryAfter {
-            let seconds = max(1, Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0))
+            let seconds = retryAfter.wholeSecondsRoundedUp(minimum: 1)
             headers[.retryAfter] = "\(seconds)"
             extensions["retryAfterSeconds"] = .number(Double(seconds))
         }

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import InterchangeCore
 import Metrics
 import NIOCore
 import Synchronization
@@ -171,8 +172,7 @@ public struct ResponseMicroCache<Context: RequestContext>: RouterMiddleware {
         let response = Response(status: entry.status, headers: headers, body: ResponseBody(byteBuffer: entry.body))
         if let metrics = entry.metrics {
             metrics.requests.increment()
-            let took = (elapsed() - start).components
-            metrics.duration.recordNanoseconds(took.seconds * 1_000_000_000 + took.attoseconds / 1_000_000_000)
+            metrics.duration.recordNanoseconds((elapsed() - start).nanosecondsClamped)
         }
         return response
     }

@@ -22,17 +22,24 @@ public struct WeatherDashboardComponent: RootServingComponent {
     private let assets: WebAssets
     /// Internal, not private: tests reach the service through it (`runtime.service()`).
     let runtime: Runtime
+    /// openapi/weather-dashboard.yaml, the file the API is generated from, served at `/api/openapi.yaml`.
+    public let openAPIDocument: OpenAPIDocument
 
     /// - Parameter selfBaseURL: where this process listens, for upstreams served by in-process simulators.
     public init(configuration: DashboardConfiguration, selfBaseURL: @escaping @Sendable () -> String, logger: Logger) throws {
         try configuration.validate()
         self.configuration = configuration
         self.assets = try WebAssets.bundled()
+        self.openAPIDocument = try OpenAPIDocument(
+            servedAt: "/api/openapi.yaml",
+            contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "yaml")
+        )
         self.runtime = Runtime(configuration: configuration, selfBaseURL: selfBaseURL, logger: logger)
     }
 
     public func addRoutes(to router: Router<BasicRequestContext>) throws {
         assets.addRoutes(to: router)
+        openAPIDocument.addRoute(to: router)
         let runtime = self.runtime
         try WeatherDashboardAPI(service: { try runtime.service() }, problemTypes: assets.problemTypes).registerHandlers(
             on: router,
@@ -61,11 +68,7 @@ public struct WeatherDashboardComponent: RootServingComponent {
             self.configuration = configuration
             self.selfBaseURL = selfBaseURL
             self.logger = logger
-            var ahc = HTTPClient.Configuration()
-            ahc.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
-            ahc.connectionPool.retryConnectionEstablishment = false
-            ahc.timeout = .init(connect: .seconds(5))
-            self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ahc)
+            self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .interchange(connectTimeout: .seconds(5)))
         }
 
         func service() throws -> DashboardService {

@@ -75,10 +75,9 @@ enum SimulatorControlRoutes {
 
     static func snapshot(simulator: String, controls: SimulatorControls) -> Snapshot {
         let settings = controls.settings
-        let (seconds, attoseconds) = settings.latency.components
         return Snapshot(
             simulator: simulator,
-            latencyMs: Double(seconds) * 1_000 + Double(attoseconds) / 1e15,
+            latencyMs: settings.latency.inMilliseconds,
             errorRate: settings.errorRate,
             outage: settings.outage,
             rateLimited: settings.rateLimited,

@@ -1,4 +1,5 @@
 import Foundation
+import InterchangeCore
 
 /// GitHub's primary GraphQL rate limit as a state machine: each token has a budget of `limit` points per
 /// window; the window opens with the token's first request and resets `window` later (GitHub: 5000 points an
@@ -64,7 +65,7 @@ struct GitHubRateLimitBudget: Sendable {
 
     private mutating func openWindow(token: String, now: Date) -> Window {
         if let existing = windows[token], existing.resetAt > now { return existing }
-        let seconds = Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18
+        let seconds = window.inSeconds
         // GitHub reports whole seconds.
         let fresh = Window(resetAt: Date(timeIntervalSince1970: (now.timeIntervalSince1970 + seconds).rounded(.down)), used: 0)
         windows[token] = fresh
