@@ -32,6 +32,8 @@ public struct ClientContext: Sendable {
     public var policy: HostPolicy { resources.policy }
     /// The key the host's policy and state are kept under.
     public var policyKey: String { resources.key }
+    /// What the user calls the dependency (``HostPolicy/name``, the client's name, or the policy key).
+    public var upstreamName: String { resources.name }
     let attempts: AttemptCounter
     let client: ResilientHTTPClient
     /// When the current attempt must be done (on the client's clock), and the limit that set it.

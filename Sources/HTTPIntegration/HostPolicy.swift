@@ -10,6 +10,10 @@ import Resilience
 /// github.rateLimit = RateLimitPolicy(algorithm: .tokenBucket(capacity: 10, refillPerSecond: 5), maxWait: .seconds(1))
 /// ```
 public struct HostPolicy: Sendable {
+    /// What you call this dependency (`github`, `stripe`): the name of its breaker, limiter and bulkhead and the
+    /// `upstream` label of its metrics. `nil` uses the client's ``ResilientHTTPClient/Configuration/name``, then
+    /// the host key (`api.github.com`, `127.0.0.1:8081`).
+    public var name: String?
     public var retry: RetryPolicy
     /// `nil` disables the breaker for the host.
     public var circuitBreaker: CircuitBreaker.Configuration?
@@ -29,6 +33,7 @@ public struct HostPolicy: Sendable {
     public var staleIfError: Duration?
 
     public init(
+        name: String? = nil,
         retry: RetryPolicy = RetryPolicy(),
         circuitBreaker: CircuitBreaker.Configuration? = HostPolicy.defaultCircuitBreaker,
         rateLimit: RateLimitPolicy? = nil,
@@ -39,6 +44,7 @@ public struct HostPolicy: Sendable {
         generateIdempotencyKeys: Bool = false,
         staleIfError: Duration? = nil
     ) {
+        self.name = name
         self.retry = retry
         self.circuitBreaker = circuitBreaker
         self.rateLimit = rateLimit

@@ -10,6 +10,8 @@ final class HostResources: Sendable {
     let id: Int
     /// The key the policy is configured under (`api.github.com`, or `host:port`), used as the metrics label.
     let key: String
+    /// What the user calls the dependency: the policies' name and the metrics' `upstream` label.
+    let name: String
     let policy: HostPolicy
     /// The middleware chain for this host's policy.
     let pipeline: ClientNext
@@ -19,6 +21,8 @@ final class HostResources: Sendable {
     let breaker: CircuitBreaker?
     let limiter: RateLimiter?
     let bulkhead: Bulkhead?
+    /// One attempt under the breaker, limiter and bulkhead (all on the client's clock).
+    let attempt: GuardedAttempt
     let retries: Counter
     /// The retry predicate for this host's retryable requests.
     let retryPredicate: RetryPredicate<ClientResponse>
@@ -28,6 +32,7 @@ final class HostResources: Sendable {
     init(
         id: Int,
         key: String,
+        name: String,
         policy: HostPolicy,
         pipeline: @escaping ClientNext,
         pipelineWithResilience: @escaping ClientNext,
@@ -40,11 +45,12 @@ final class HostResources: Sendable {
         self.retryPredicate = ResilienceMiddleware.predicate(for: policy, now: now)
         self.id = id
         self.key = key
+        self.name = name
         self.policy = policy
         self.pipeline = pipeline
         self.pipelineWithResilience = pipelineWithResilience
         self.redaction = policy.authentication.map { redaction.adding($0.secretQueryParameters) } ?? redaction
-        let retries = Counter(label: "interchange_http_client_retries_total", dimensions: [("host", key)], factory: metricsFactory)
+        let retries = Counter(label: "interchange_http_client_retries_total", dimensions: [("upstream", name)], factory: metricsFactory)
         self.retries = retries
         let budget = try policy.retry.budget.map {
             try RetryBudget(ratio: $0.ratio, minRetriesPerSecond: $0.minRetriesPerSecond, window: $0.window, clock: clock)
@@ -60,7 +66,7 @@ final class HostResources: Sendable {
                 logger.debug(
                     "retrying request",
                     metadata: [
-                        "host": "\(key)",
+                        "upstream": "\(name)",
                         "attempt": "\(event.attempt)",
                         "delay": "\(event.delay)",
                         "server_requested_delay": "\(event.serverRequestedDelay)",
@@ -71,12 +77,12 @@ final class HostResources: Sendable {
         )
         // The breaker and limiter must run on `clock` itself: the resilience step hands them its own readings of it.
         breaker = try policy.circuitBreaker.map {
-            try CircuitBreaker(name: key, configuration: $0, clock: clock, metricsFactory: metricsFactory) { event in
+            try CircuitBreaker(name: name, configuration: $0, clock: clock, metricsFactory: metricsFactory) { event in
                 if case .stateChanged(let from, let to, let totals) = event {
                     logger.info(
                         "circuit breaker changed state",
                         metadata: [
-                            "host": "\(key)", "from": "\(from)", "to": "\(to)",
+                            "upstream": "\(name)", "from": "\(from)", "to": "\(to)",
                             "failure_rate": "\(totals?.failureRate ?? 0)",
                         ]
                     )
@@ -84,11 +90,12 @@ final class HostResources: Sendable {
             }
         }
         limiter = try policy.rateLimit.map {
-            try RateLimiter(name: key, algorithm: $0.algorithm, maxWait: $0.maxWait, clock: clock)
+            try RateLimiter(name: name, algorithm: $0.algorithm, maxWait: $0.maxWait, clock: clock)
         }
         bulkhead = try policy.bulkhead.map {
-            try Bulkhead(name: key, maxConcurrentCalls: $0.maxConcurrentCalls, maxQueuedCalls: $0.maxQueuedCalls)
+            try Bulkhead(name: name, maxConcurrentCalls: $0.maxConcurrentCalls, maxQueuedCalls: $0.maxQueuedCalls)
         }
+        attempt = GuardedAttempt(circuitBreaker: breaker, rateLimiter: limiter, bulkhead: bulkhead, clock: clock)
     }
 
     /// The retry strategy for one request: the host's, or one with the request's own attempt limit

@@ -26,6 +26,11 @@ import Tracing
 public final class ResilientHTTPClient: Sendable {
     /// The client's settings. Invalid values are reported at construction, naming the field.
     public struct Configuration: Sendable {
+        /// What you call the dependency this client talks to (`github`, `open-meteo`): names its breakers and
+        /// labels its metrics (`upstream`), unless a host's policy has a ``HostPolicy/name`` of its own.
+        /// `nil` labels each host by its key (`api.github.com`, `127.0.0.1:8081`) — several clients talking
+        /// to one simulator host would then share a label, so name them.
+        public var name: String?
         /// The policy for hosts without one of their own.
         public var defaultPolicy: HostPolicy
         /// Policies by host (`api.github.com`) or host and port (`127.0.0.1:8081`).
@@ -44,6 +49,7 @@ public final class ResilientHTTPClient: Sendable {
         public var maxConnectionsPerHost: Int
 
         public init(
+            name: String? = nil,
             defaultPolicy: HostPolicy = .standard,
             hosts: [String: HostPolicy] = [:],
             maxResponseBodySize: Int = 10 * 1024 * 1024,
@@ -53,6 +59,7 @@ public final class ResilientHTTPClient: Sendable {
             redaction: Redaction = .standard,
             maxConnectionsPerHost: Int = 32
         ) {
+            self.name = name
             self.defaultPolicy = defaultPolicy
             self.hosts = hosts
             self.maxResponseBodySize = maxResponseBodySize
@@ -133,14 +140,10 @@ public final class ResilientHTTPClient: Sendable {
             self.httpClient = httpClient
             self.ownsHTTPClient = false
         } else {
-            var ahc = HTTPClient.Configuration()
-            ahc.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maxConnectionsPerHost)
-            // Surface a refused connection at once: the retry policy, breaker and budget decide what happens next,
-            // instead of AsyncHTTPClient silently retrying the connection until its connect timeout.
-            ahc.connectionPool.retryConnectionEstablishment = false
-            ahc.timeout = .init(connect: .seconds(10))
-            ahc.tracing.tracer = tracer
-            self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ahc)
+            self.httpClient = HTTPClient(
+                eventLoopGroupProvider: .singleton,
+                configuration: .interchange(maxConnectionsPerHost: configuration.maxConnectionsPerHost, tracer: tracer)
+            )
             self.ownsHTTPClient = true
         }
         let transport = AsyncHTTPClientTransport(
@@ -250,6 +253,7 @@ public final class ResilientHTTPClient: Sendable {
         let created = try HostResources(
             id: nextHostID.wrappingAdd(1, ordering: .relaxed).newValue,
             key: key,
+            name: policy.name ?? configuration.name ?? key,
             policy: policy,
             pipeline: makePipeline(policy, ResilienceMiddleware.isNeeded(for: policy)),
             pipelineWithResilience: makePipeline(policy, true),

@@ -35,12 +35,32 @@ extension ComponentCatalog {
         let githubToken = sources.optionalString("github.token", environment: ["GITHUB_TOKEN"])
         let githubURL =
             try sources.baseURL("github.baseURL", environment: ["INTERCHANGE_GITHUB_URL"]) ?? (githubToken == nil ? nil : "https://api.github.com")
+        // Each upstream is labelled by what it is (metrics, logs, breaker names), not by the host it is on.
+        func name(_ key: String, _ standard: String) -> String { sources.optionalString(key, environment: []) ?? standard }
         let configuration = DashboardConfiguration(
             provider: DashboardConfiguration.Provider(rawValue: provider) ?? .openMeteo,
-            openWeatherMap: .init(baseURL: openWeatherMapURL, simulatorPath: OpenWeatherMapSimulator.embeddedBasePath, credential: openWeatherMapKey),
-            openMeteoForecast: .init(baseURL: openMeteoURL, simulatorPath: OpenMeteoSimulator.embeddedForecastBasePath),
-            openMeteoGeocoding: .init(baseURL: openMeteoGeocodingURL, simulatorPath: OpenMeteoSimulator.embeddedGeocodingBasePath),
-            github: .init(baseURL: githubURL, simulatorPath: GitHubSimulator.embeddedBasePath, credential: githubToken)
+            openWeatherMap: .init(
+                name: name("weather.openWeatherMap.name", "openweathermap"),
+                baseURL: openWeatherMapURL,
+                simulatorPath: OpenWeatherMapSimulator.embeddedBasePath,
+                credential: openWeatherMapKey
+            ),
+            openMeteoForecast: .init(
+                name: name("weather.openMeteo.name", "open-meteo"),
+                baseURL: openMeteoURL,
+                simulatorPath: OpenMeteoSimulator.embeddedForecastBasePath
+            ),
+            openMeteoGeocoding: .init(
+                name: name("weather.openMeteo.geocodingName", "open-meteo-geocoding"),
+                baseURL: openMeteoGeocodingURL,
+                simulatorPath: OpenMeteoSimulator.embeddedGeocodingBasePath
+            ),
+            github: .init(
+                name: name("github.name", "github"),
+                baseURL: githubURL,
+                simulatorPath: GitHubSimulator.embeddedBasePath,
+                credential: githubToken
+            )
         )
         try configuration.validate()
         return configuration

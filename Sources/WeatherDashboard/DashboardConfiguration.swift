@@ -17,6 +17,9 @@ public struct DashboardConfiguration: Sendable {
     }
 
     public struct Upstream: Sendable {
+        /// What the upstream is called in metrics, logs and breaker names (`open-meteo`, `github`): each upstream
+        /// keeps its own label even when all of them are simulated on this one host and port.
+        public var name: String
         /// The real API's base URL (`https://api.openweathermap.org`); nil for the in-process simulator.
         public var baseURL: String?
         /// Where the simulator is mounted on this process.
@@ -24,7 +27,8 @@ public struct DashboardConfiguration: Sendable {
         /// The API key (OpenWeatherMap) or token (GitHub); the simulator's demo credential when simulated.
         public var credential: String?
 
-        public init(baseURL: String? = nil, simulatorPath: String, credential: String? = nil) {
+        public init(name: String, baseURL: String? = nil, simulatorPath: String, credential: String? = nil) {
+            self.name = name
             self.baseURL = baseURL
             self.simulatorPath = simulatorPath
             self.credential = credential
@@ -64,10 +68,10 @@ public struct DashboardConfiguration: Sendable {
 
     public init(
         provider: Provider = .openMeteo,
-        openWeatherMap: Upstream = Upstream(simulatorPath: "/sim/openweathermap"),
-        openMeteoForecast: Upstream = Upstream(simulatorPath: "/sim/open-meteo"),
-        openMeteoGeocoding: Upstream = Upstream(simulatorPath: "/sim/open-meteo-geocoding"),
-        github: Upstream = Upstream(simulatorPath: "/sim/github"),
+        openWeatherMap: Upstream = Upstream(name: "openweathermap", simulatorPath: "/sim/openweathermap"),
+        openMeteoForecast: Upstream = Upstream(name: "open-meteo", simulatorPath: "/sim/open-meteo"),
+        openMeteoGeocoding: Upstream = Upstream(name: "open-meteo-geocoding", simulatorPath: "/sim/open-meteo-geocoding"),
+        github: Upstream = Upstream(name: "github", simulatorPath: "/sim/github"),
         cachePolicy: CachePolicy = CachePolicy(),
         upstreamPolicy: HostPolicy = DashboardConfiguration.defaultUpstreamPolicy,
         clock: AnyClock = AnyClock(ContinuousClock()),
@@ -125,7 +129,7 @@ public struct DashboardConfiguration: Sendable {
             var policy = upstreamPolicy
             policy.authentication = authentication
             let client = try ResilientHTTPClient(
-                configuration: .init(defaultPolicy: policy),
+                configuration: .init(name: upstream.name, defaultPolicy: policy),
                 httpClient: httpClient,
                 logger: logger,
                 clock: clock,

@@ -22,14 +22,45 @@ struct ObservabilityAndParsingTests {
                 _ = try? await client.get("http://127.0.0.1:1/refused")
             }
             let requests = "interchange_http_client_requests_total"
-            #expect(metrics.counterTotal(label: requests, dimensions: [("host", "127.0.0.1"), ("method", "GET"), ("outcome", "2xx")]) == 1)
-            #expect(metrics.counterTotal(label: requests, dimensions: [("host", "127.0.0.1"), ("method", "GET"), ("outcome", "4xx")]) == 1)
+            #expect(metrics.counterTotal(label: requests, dimensions: [("upstream", "127.0.0.1"), ("method", "GET"), ("outcome", "2xx")]) == 1)
+            #expect(metrics.counterTotal(label: requests, dimensions: [("upstream", "127.0.0.1"), ("method", "GET"), ("outcome", "4xx")]) == 1)
             #expect(
-                metrics.counterTotal(label: requests, dimensions: [("host", "127.0.0.1"), ("method", "GET"), ("outcome", "transport_failure")]) == 1
+                metrics.counterTotal(label: requests, dimensions: [("upstream", "127.0.0.1"), ("method", "GET"), ("outcome", "transport_failure")])
+                    == 1
             )
-            #expect(metrics.counterTotal(label: "interchange_http_client_retries_total", dimensions: [("host", "127.0.0.1")]) >= 1)
-            let timer = try metrics.expectTimer("interchange_http_client_request_duration_seconds", [("host", "127.0.0.1"), ("outcome", "2xx")])
+            #expect(metrics.counterTotal(label: "interchange_http_client_retries_total", dimensions: [("upstream", "127.0.0.1")]) >= 1)
+            let timer = try metrics.expectTimer("interchange_http_client_request_duration_seconds", [("upstream", "127.0.0.1"), ("outcome", "2xx")])
             #expect(timer.values.count == 1)
+        }
+    }
+
+    @Test("two clients of one host:port, named for their upstreams, keep apart breakers, metrics and labels")
+    func upstreamNames() async throws {
+        try await ScriptedHTTPServer.withServer { server in
+            server.enqueue("/weather", .status(200))
+            server.enqueue("/graphql", .status(500))
+            let metrics = TestMetrics()
+            var policy = try testPolicy(maxAttempts: 1, breaker: .init(slidingWindow: .countBased(size: 1), minimumNumberOfCalls: 1))
+            let weather = try ResilientHTTPClient(
+                configuration: .init(name: "open-meteo", defaultPolicy: policy),
+                metricsFactory: metrics,
+                tracer: nil
+            )
+            policy.name = "github"  // a host policy's own name wins over the client's
+            let github = try ResilientHTTPClient(configuration: .init(name: "unused", defaultPolicy: policy), metricsFactory: metrics, tracer: nil)
+            _ = try await weather.get("\(server.baseURL)/weather")
+            _ = try await github.get("\(server.baseURL)/graphql")
+            let authority = "127.0.0.1:\(server.port)"
+            #expect(weather.circuitBreaker(for: authority)?.name == "open-meteo")
+            #expect(github.circuitBreaker(for: authority)?.name == "github")
+            #expect(github.circuitBreaker(for: authority)?.state == .open)
+            #expect(weather.circuitBreaker(for: authority)?.state == .closed)
+            let requests = "interchange_http_client_requests_total"
+            #expect(metrics.counterTotal(label: requests, dimensions: [("upstream", "open-meteo"), ("method", "GET"), ("outcome", "2xx")]) == 1)
+            #expect(metrics.counterTotal(label: requests, dimensions: [("upstream", "github"), ("method", "GET"), ("outcome", "5xx")]) == 1)
+            #expect(metrics.counterTotal(label: requests, dimensions: [("upstream", authority), ("method", "GET"), ("outcome", "2xx")]) == 0)
+            try await weather.shutdown()
+            try await github.shutdown()
         }
     }
 

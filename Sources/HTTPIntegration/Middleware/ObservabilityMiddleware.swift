@@ -1,4 +1,5 @@
 import HTTPTypes
+import InterchangeCore
 import Logging
 import Metrics
 import Resilience
@@ -9,9 +10,9 @@ import Tracing
 /// into a single ``HTTPIntegrationError`` that says how many attempts were made.
 ///
 /// Metrics (swift-metrics, so any backend; Prometheus in `interchange`):
-/// - `interchange_http_client_requests_total{host, method, outcome}` — outcome is `2xx`…`5xx` or an error code;
-/// - `interchange_http_client_request_duration_seconds{host, outcome}` — a timer (histogram in Prometheus);
-/// - `interchange_http_client_retries_total{host}` (counted by the retry loop).
+/// - `interchange_http_client_requests_total{upstream, method, outcome}` — outcome is `2xx`…`5xx` or an error code;
+/// - `interchange_http_client_request_duration_seconds{upstream, outcome}` — a timer (histogram in Prometheus);
+/// - `interchange_http_client_retries_total{upstream}` (counted by the retry loop).
 ///
 /// The span's context is what AsyncHTTPClient's own per-attempt spans hang from, and what it injects as the
 /// W3C `traceparent` header.
@@ -22,16 +23,16 @@ struct ObservabilityMiddleware: ClientMiddleware {
     func handle(_ request: ClientRequest, context: ClientContext, next: @escaping ClientNext) async throws -> ClientResponse {
         let redactor = context.resources.redaction
         let requestLine = RequestLine(method: request.method, url: request.url, redaction: redactor)
-        let host = context.policyKey
+        let upstream = context.upstreamName
         let start = ContinuousClock.now
         guard let tracer else {
-            return try await observe(request, requestLine: requestLine, host: host, start: start, span: nil, context: context, next: next)
+            return try await observe(request, requestLine: requestLine, upstream: upstream, start: start, span: nil, context: context, next: next)
         }
         return try await tracer.withSpan("HTTP \(request.method.rawValue)", ofKind: .client) { span in
             span.attributes["http.request.method"] = request.method.rawValue
             span.attributes["server.address"] = request.url.host ?? ""
             span.attributes["url.full"] = requestLine.url
-            return try await observe(request, requestLine: requestLine, host: host, start: start, span: span, context: context, next: next)
+            return try await observe(request, requestLine: requestLine, upstream: upstream, start: start, span: span, context: context, next: next)
         }
     }
 
@@ -39,7 +40,7 @@ struct ObservabilityMiddleware: ClientMiddleware {
     private func observe(
         _ request: ClientRequest,
         requestLine: RequestLine,
-        host: String,
+        upstream: String,
         start: ContinuousClock.Instant,
         span: (any Span)?,
         context: ClientContext,
@@ -50,7 +51,7 @@ struct ObservabilityMiddleware: ClientMiddleware {
             response.attempts = max(response.attempts, context.attemptsSoFar)
             response.requestLine = requestLine
             metrics.record(
-                host: host,
+                upstream: upstream,
                 hostID: context.resources.id,
                 method: request.method,
                 status: response.status.code,
@@ -71,7 +72,7 @@ struct ObservabilityMiddleware: ClientMiddleware {
             throw CancellationError()
         } catch {
             let failure = Self.integrationError(error, requestLine: requestLine, attempts: context.attemptsSoFar)
-            metrics.record(host: host, method: request.method, outcome: failure.code.metricLabel, duration: ContinuousClock.now - start)
+            metrics.record(upstream: upstream, method: request.method, outcome: failure.code.metricLabel, duration: ContinuousClock.now - start)
             span?.recordError(failure)
             span?.attributes["interchange.attempts"] = failure.attempts
             span?.setStatus(SpanStatus(code: .error))
@@ -134,7 +135,7 @@ extension HTTPIntegrationError.Code {
     }
 }
 
-/// Request counters and timers, created once per (host, method, outcome) rather than per request.
+/// Request counters and timers, created once per (upstream, method, outcome) rather than per request.
 ///
 /// The hot path (a status outcome of a common method) finds its pair by a small integer key, without
 /// building a label string.
@@ -150,15 +151,15 @@ final class ClientMetrics: Sendable {
     private static let commonMethods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete, .head, .options]
 
     /// Records a call that got a response with `status`.
-    func record(host: String, hostID: Int, method: HTTPRequest.Method, status: Int, duration: Duration) {
+    func record(upstream: String, hostID: Int, method: HTTPRequest.Method, status: Int, duration: Duration) {
         let statusClass = min(max(status / 100, 1), 5)
         guard let methodIndex = Self.commonMethods.firstIndex(of: method) else {
-            return record(host: host, method: method, outcome: "\(statusClass)xx", duration: duration)
+            return record(upstream: upstream, method: method, outcome: "\(statusClass)xx", duration: duration)
         }
         let key = (hostID << 8) | (methodIndex << 3) | statusClass
         let pair = cache.withLock { cache in
             if let existing = cache[key] { return existing }
-            let created = makePair(host: host, method: method, outcome: "\(statusClass)xx")
+            let created = makePair(upstream: upstream, method: method, outcome: "\(statusClass)xx")
             cache[key] = created
             return created
         }
@@ -167,11 +168,11 @@ final class ClientMetrics: Sendable {
     }
 
     /// Records a call with any outcome label (errors, uncommon methods).
-    func record(host: String, method: HTTPRequest.Method, outcome: String, duration: Duration) {
-        let key = "\(host) \(method.rawValue) \(outcome)"
+    func record(upstream: String, method: HTTPRequest.Method, outcome: String, duration: Duration) {
+        let key = "\(upstream) \(method.rawValue) \(outcome)"
         let pair = rare.withLock { rare in
             if let existing = rare[key] { return existing }
-            let created = makePair(host: host, method: method, outcome: outcome)
+            let created = makePair(upstream: upstream, method: method, outcome: outcome)
             rare[key] = created
             return created
         }
@@ -179,16 +180,16 @@ final class ClientMetrics: Sendable {
         pair.1.recordNanoseconds(duration.nanosecondsClamped)
     }
 
-    private func makePair(host: String, method: HTTPRequest.Method, outcome: String) -> (Counter, Metrics.Timer) {
+    private func makePair(upstream: String, method: HTTPRequest.Method, outcome: String) -> (Counter, Metrics.Timer) {
         (
             Counter(
                 label: "interchange_http_client_requests_total",
-                dimensions: [("host", host), ("method", method.rawValue), ("outcome", outcome)],
+                dimensions: [("upstream", upstream), ("method", method.rawValue), ("outcome", outcome)],
                 factory: factory
             ),
             Metrics.Timer(
                 label: "interchange_http_client_request_duration_seconds",
-                dimensions: [("host", host), ("outcome", outcome)],
+                dimensions: [("upstream", upstream), ("outcome", outcome)],
                 factory: factory
             )
         )
