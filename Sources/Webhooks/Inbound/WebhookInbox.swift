@@ -1,4 +1,5 @@
 import Foundation
+import InterchangeCore
 import Logging
 import Persistence
 import SQLKit
@@ -150,21 +151,5 @@ public final class WebhookInbox: Sendable {
             for row in rows { counts[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self) }
             return counts
         }
-    }
-}
-
-extension Date {
-    /// Milliseconds since 1970, the portable timestamp stored in Interchange's tables.
-    public var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
-
-    public init(millisecondsSince1970 milliseconds: Int64) {
-        self.init(timeIntervalSince1970: TimeInterval(milliseconds) / 1000)
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds.
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

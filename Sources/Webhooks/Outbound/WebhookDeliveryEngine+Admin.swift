@@ -1,5 +1,6 @@
 import Foundation
 import InterchangeCore
+import WebhooksSigning
 
 /// What an admin operation refused.
 public enum WebhookAdminError: Error, Hashable, CustomStringConvertible {
@@ -34,7 +35,7 @@ extension WebhookDeliveryEngine {
         try ConfigurationError.require((1...100).contains(concurrency), field: "maxConcurrency", "must be between 1 and 100", got: concurrency)
         let timestamp = now()
         let endpoint = WebhookEndpoint(
-            id: WebhookIdentifiers.make("ep"),
+            id: RandomIdentifier.make(prefix: "ep", length: 24),
             url: url,
             description: String(description.prefix(500)),
             eventTypes: eventTypes,
@@ -98,6 +99,7 @@ extension WebhookDeliveryEngine {
     /// Removes an endpoint; its pending deliveries end as failed, its log stays.
     public func deleteEndpoint(id: String) async throws {
         guard try await store.deleteEndpoint(id: id) else { throw WebhookAdminError.endpointNotFound(id) }
+        forgetGuards(endpointID: id)
     }
 
     /// Replaces the endpoint's secret. The old one keeps signing (both signatures are sent) for `overlap`
@@ -133,9 +135,7 @@ extension WebhookDeliveryEngine {
         case .standard: return WebhookSigner.generateStandardSecret()
         case .stripe:
             // Stripe's own shape: whsec_ and 32 letters and digits, used as-is as the HMAC key.
-            let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-            var generator = SystemRandomNumberGenerator()
-            return "whsec_" + String((0..<32).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+            return RandomIdentifier.make(prefix: "whsec", length: 32)
         }
     }
 

@@ -11,6 +11,7 @@ import Resilience
 import ServiceLifecycle
 import Synchronization
 import Tracing
+import WebhooksSigning
 
 /// Delivers webhooks reliably: durably queued, signed, retried on a schedule, dead-lettered, replayable.
 ///
@@ -141,6 +142,9 @@ public final class WebhookDeliveryEngine: Service, Sendable {
     public let configuration: Configuration
     private let client: ResilientHTTPClient
     private let httpClient: HTTPClient
+    /// Where deliveries connect through, so the address the SSRF guard judged is the one connected to (nil when
+    /// the guard allows every target).
+    private let connectProxy: SSRFGuard.ConnectProxy?
     private let logger: Logger
     private let clock: AnyClock
     let now: @Sendable () -> Date
@@ -170,15 +174,18 @@ public final class WebhookDeliveryEngine: Service, Sendable {
         self.now = now
         self.jitterSource = jitterSource
         self.metrics = DeliveryMetrics(factory: metricsFactory)
-        var ahc = HTTPClient.Configuration()
         // Never follow redirects: a receiver's 3xx is a failed attempt, and cannot bounce a delivery past the SSRF guard.
-        ahc.redirectConfiguration = .disallow
-        ahc.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.defaultEndpointConcurrency)
-        ahc.connectionPool.retryConnectionEstablishment = false
-        ahc.timeout = .init(connect: .seconds(10))
-        ahc.tracing.tracer = tracer
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ahc)
+        let connectProxy =
+            configuration.ssrfGuard.allowsEveryTarget ? nil : try SSRFGuard.ConnectProxy.start(guard: configuration.ssrfGuard, connectTimeout: .seconds(10))
+        var httpConfiguration = HTTPClient.Configuration.interchange(
+            maxConnectionsPerHost: configuration.defaultEndpointConcurrency,
+            followRedirects: false,
+            tracer: tracer
+        )
+        httpConfiguration.proxy = connectProxy?.proxy
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         self.httpClient = httpClient
+        self.connectProxy = connectProxy
         do {
             self.client = try ResilientHTTPClient(
                 configuration: .init(
@@ -200,6 +207,7 @@ public final class WebhookDeliveryEngine: Service, Sendable {
             )
         } catch {
             try? httpClient.syncShutdown()
+            connectProxy?.closeNow()
             throw error
         }
     }
@@ -214,6 +222,7 @@ public final class WebhookDeliveryEngine: Service, Sendable {
     /// Closes the engine's HTTP connections. Call after the service has stopped.
     public func shutdown() async throws {
         try await httpClient.shutdown()
+        try await connectProxy?.shutdown()
     }
 
     // MARK: Publishing
@@ -313,137 +322,137 @@ public final class WebhookDeliveryEngine: Service, Sendable {
     }
 
     /// Makes one attempt of a claimed delivery and returns what to record (nil: nothing, the lease will expire).
+    ///
+    /// Every decision is ``WebhookDeliveryStateMachine``'s; this sends the request and applies what it returns.
     private func attempt(_ claim: WebhookStore.Claim) async -> WebhookStore.Completion? {
-        var delivery = claim.delivery
         let startedAt = now()
-        delivery.updatedAt = startedAt
+        var machine = WebhookDeliveryStateMachine(
+            delivery: claim.delivery,
+            endpointIsFailing: claim.endpoint?.failingSince != nil,
+            disableAfter: configuration.disableAfter,
+            delayAfterAttempt: { [self] attempt in nextDelay(after: attempt) }
+        )
+        guard let endpoint = claim.endpoint, let message = claim.message else {
+            return apply(.targetMissing(at: startedAt), to: &machine, attempt: nil)
+        }
+        guard endpoint.enabled else {
+            return apply(.endpointDisabled(reason: endpoint.disabledReason, at: startedAt), to: &machine, attempt: nil)
+        }
+        let guards: EndpointGuards
         do {
-            guard let endpoint = claim.endpoint, let message = claim.message else {
-                delivery.status = .failed
-                delivery.nextAttemptAt = nil
-                delivery.lastError = "the endpoint or message no longer exists"
-                return .init(delivery: delivery, attempt: nil, endpointChange: .none)
-            }
-            guard endpoint.enabled else {
-                delivery.status = .failed
-                delivery.nextAttemptAt = nil
-                delivery.lastError = "endpoint disabled: \(endpoint.disabledReason ?? "by an operator")"
-                metrics.outcome(.deadLettered)
-                return .init(delivery: delivery, attempt: nil, endpointChange: .none)
-            }
-            let guards = try guards(for: endpoint)
-            let permit: CircuitBreaker.Permit
-            do {
-                permit = try guards.breaker.acquirePermission()
-            } catch let open as CircuitBreakerOpenError {
-                // The endpoint is failing hard: wait for the breaker instead of spending an attempt.
-                let wait = open.retryAfter ?? configuration.endpointCircuitBreaker.waitDurationInOpenState
-                delivery.nextAttemptAt = startedAt.addingTimeInterval(wait.inSeconds)
-                delivery.lastError = "circuit open for this endpoint; next attempt when it half-opens"
-                metrics.outcome(.deferred)
-                return .init(delivery: delivery, attempt: nil, endpointChange: .none)
-            }
-            let attemptNumber = delivery.attempts + 1
-            delivery.attempts = attemptNumber
-            let outcome = await send(message, to: endpoint, guards: guards)
-            let finishedAt = now()
-            let log = WebhookAttempt(
-                deliveryID: delivery.id,
-                attempt: attemptNumber,
-                startedAt: startedAt,
-                durationMilliseconds: Int(finishedAt.timeIntervalSince(startedAt) * 1000),
-                statusCode: outcome.statusCode,
-                responseExcerpt: outcome.excerpt,
-                error: outcome.error
-            )
-            metrics.latency.recordNanoseconds(Int64(finishedAt.timeIntervalSince(startedAt) * 1e9))
-            delivery.lastStatusCode = outcome.statusCode
-            delivery.lastError = outcome.error ?? outcome.statusCode.map { "endpoint answered \($0)" }
-            delivery.updatedAt = finishedAt
-            let change: WebhookStore.EndpointChange
-            switch outcome.kind {
-            case .succeeded:
-                guards.breaker.record(permit, failed: false, duration: .zero)
-                delivery.status = .succeeded
-                delivery.nextAttemptAt = nil
-                delivery.lastError = nil
-                // Clearing the run of failures is a write; skip it when there is none.
-                change = endpoint.failingSince == nil ? .none : .succeeded
-                metrics.outcome(.succeeded)
-            case .gone:
-                guards.breaker.record(permit, failed: true, duration: .zero)
-                delivery.status = .failed
-                delivery.nextAttemptAt = nil
-                change = .disable(reason: "the endpoint answered 410 Gone", at: finishedAt)
-                metrics.outcome(.deadLettered)
-            case .forbiddenTarget:
-                guards.breaker.release(permit)
-                delivery.status = .failed
-                delivery.nextAttemptAt = nil
-                change = .none
-                metrics.outcome(.blocked)
-            case .failed:
-                guards.breaker.record(permit, failed: true, duration: .zero)
-                change = .failed(at: finishedAt, disableAfter: configuration.disableAfter)
-                if attemptNumber < delivery.maxAttempts {
-                    delivery.status = .pending
-                    delivery.nextAttemptAt = finishedAt.addingTimeInterval(nextDelay(after: attemptNumber).inSeconds)
-                    metrics.outcome(.retryScheduled)
-                } else {
-                    delivery.status = .failed
-                    delivery.nextAttemptAt = nil
-                    metrics.outcome(.deadLettered)
-                }
-            }
-            return .init(delivery: delivery, attempt: log, endpointChange: change)
+            guards = try self.guards(for: endpoint)
         } catch {
-            logger.error("cannot attempt a webhook delivery", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
+            logger.error("cannot attempt a webhook delivery", metadata: ["delivery": "\(claim.delivery.id)", "error": "\(error)"])
             return nil
         }
+        var attemptNumber = 0
+        let outcome: SendOutcome
+        do {
+            // Timed on the engine's clock, so the breaker's slow-call threshold sees real durations.
+            outcome = try await guards.attempt.run(countingAsFailure: \.countsAgainstEndpoint) { _ in
+                attemptNumber = machine.beginAttempt()
+                return try await send(message, to: endpoint)
+            }
+        } catch let open as CircuitBreakerOpenError where attemptNumber == 0 {
+            // The endpoint is failing hard: wait for the breaker instead of spending an attempt.
+            let wait = open.retryAfter ?? configuration.endpointCircuitBreaker.waitDurationInOpenState
+            return apply(.circuitOpen(retryAfter: wait, at: startedAt), to: &machine, attempt: nil)
+        } catch let violation as SSRFViolation {
+            logger.warning("refused a webhook target", metadata: ["endpoint": "\(endpoint.id)", "reason": "\(violation)"])
+            outcome = SendOutcome(result: .forbiddenTarget(reason: violation.description))
+        } catch let unusable as UnusableEndpointURL {
+            outcome = SendOutcome(result: .forbiddenTarget(reason: unusable.description))
+        } catch let error as HTTPIntegrationError {
+            outcome = SendOutcome(result: .failed(statusCode: nil, error: "\(error.code)\(error.reason.map { ": \($0)" } ?? "")"))
+        } catch {
+            outcome = SendOutcome(result: .failed(statusCode: nil, error: "\(error)"))
+        }
+        if attemptNumber == 0 { attemptNumber = machine.beginAttempt() }
+        let finishedAt = now()
+        let elapsed = finishedAt.timeIntervalSince(startedAt)
+        metrics.latency.recordNanoseconds(Int64(elapsed * 1e9))
+        let log = WebhookAttempt(
+            deliveryID: claim.delivery.id,
+            attempt: attemptNumber,
+            startedAt: startedAt,
+            durationMilliseconds: Int(elapsed * 1000),
+            statusCode: outcome.statusCode,
+            responseExcerpt: outcome.excerpt,
+            error: outcome.error
+        )
+        return apply(.attempted(outcome.result, finishedAt: finishedAt), to: &machine, attempt: log)
+    }
+
+    private func apply(
+        _ event: WebhookDeliveryStateMachine.Event,
+        to machine: inout WebhookDeliveryStateMachine,
+        attempt: WebhookAttempt?
+    ) -> WebhookStore.Completion {
+        let effect = machine.handle(event)
+        metrics.outcome(effect.outcome)
+        return .init(delivery: machine.delivery, attempt: attempt, endpointChange: effect.endpointChange)
     }
 
     private struct SendOutcome {
-        enum Kind { case succeeded, failed, gone, forbiddenTarget }
-        var kind: Kind
-        var statusCode: Int?
+        var result: WebhookDeliveryStateMachine.AttemptResult
         var excerpt: String?
-        var error: String?
+
+        var statusCode: Int? {
+            switch result {
+            case .succeeded(let code): code
+            case .gone: 410
+            case .failed(let code, _): code
+            case .forbiddenTarget: nil
+            }
+        }
+
+        var error: String? {
+            switch result {
+            case .succeeded, .gone: nil
+            case .failed(_, let error): error
+            case .forbiddenTarget(let reason): reason
+            }
+        }
+
+        /// What the endpoint's breaker counts as a failure: anything but 2xx (refusals never reach it).
+        var countsAgainstEndpoint: Bool {
+            if case .succeeded = result { return false }
+            return true
+        }
     }
 
-    private func send(_ message: WebhookMessage, to endpoint: WebhookEndpoint, guards: EndpointGuards) async -> SendOutcome {
+    /// Signs and sends one attempt. Throws ``SSRFViolation`` (a ``LocalRejection``: the breaker does not count
+    /// it) when the target is refused, and the client's errors for transport failures and timeouts.
+    private func send(_ message: WebhookMessage, to endpoint: WebhookEndpoint) async throws -> SendOutcome {
+        guard let url = URL(string: endpoint.url), let host = url.host else {
+            throw UnusableEndpointURL()
+        }
+        try await configuration.ssrfGuard.checkResolved(host: host)
+        var request = ClientRequest(method: .post, url: url, body: ByteBuffer(data: message.payload))
+        request.headerFields[.contentType] = "application/json"
+        let signature = try WebhookSigner(scheme: endpoint.scheme).sign(
+            payload: message.payload,
+            secrets: endpoint.signingSecrets(at: now()),
+            id: message.id,
+            timestamp: now()
+        )
+        request.headerFields.append(contentsOf: signature.httpFields)
+        if endpoint.scheme == .stripe {
+            // Stripe puts the event id in the body; a header helps receivers that dedupe on it.
+            request.headerFields[HTTPField.Name("Interchange-Event-Id")!] = message.id
+        }
+        let response: ClientResponse
         do {
-            guard let url = URL(string: endpoint.url), let host = url.host else {
-                return SendOutcome(kind: .forbiddenTarget, error: "endpoint URL is not valid")
-            }
-            try await configuration.ssrfGuard.checkResolved(host: host)
-            var request = ClientRequest(method: .post, url: url, body: ByteBuffer(data: message.payload))
-            request.headerFields[.contentType] = "application/json"
-            let signature = try WebhookSigner(scheme: endpoint.scheme).sign(
-                payload: message.payload,
-                secrets: endpoint.signingSecrets(at: now()),
-                id: message.id,
-                timestamp: now()
-            )
-            request.headerFields.append(contentsOf: signature.httpFields)
-            if endpoint.scheme == .stripe {
-                // Stripe puts the event id in the body; a header helps receivers that dedupe on it.
-                request.headerFields[HTTPField.Name("Interchange-Event-Id")!] = message.id
-            }
-            let signed = request
-            let response = try await guards.bulkhead.execute { [client] in try await client.send(signed) }
-            let excerpt = response.bodyExcerpt(limit: 1024)
-            switch response.status.code {
-            case 200..<300: return SendOutcome(kind: .succeeded, statusCode: response.status.code, excerpt: excerpt)
-            case 410: return SendOutcome(kind: .gone, statusCode: 410, excerpt: excerpt)
-            default: return SendOutcome(kind: .failed, statusCode: response.status.code, excerpt: excerpt)
-            }
-        } catch let violation as SSRFViolation {
-            logger.warning("refused a webhook target", metadata: ["endpoint": "\(endpoint.id)", "reason": "\(violation)"])
-            return SendOutcome(kind: .forbiddenTarget, error: violation.description)
-        } catch let error as HTTPIntegrationError {
-            return SendOutcome(kind: .failed, error: "\(error.code)\(error.reason.map { ": \($0)" } ?? "")")
+            response = try await client.send(request)
         } catch {
-            return SendOutcome(kind: .failed, error: "\(error)")
+            // The proxy refused the tunnel: say what the guard found at connect time.
+            throw connectProxy?.refusal(for: url, behind: error) ?? error
+        }
+        let excerpt = response.bodyExcerpt(limit: 1024)
+        switch response.status.code {
+        case 200..<300: return SendOutcome(result: .succeeded(statusCode: response.status.code), excerpt: excerpt)
+        case 410: return SendOutcome(result: .gone, excerpt: excerpt)
+        default: return SendOutcome(result: .failed(statusCode: response.status.code, error: nil), excerpt: excerpt)
         }
     }
 
@@ -481,21 +490,38 @@ public final class WebhookDeliveryEngine: Service, Sendable {
 
     // MARK: Per-endpoint guards
 
+    /// One endpoint's breaker and bulkhead, as one ``GuardedAttempt`` on the engine's clock.
     private struct EndpointGuards: Sendable {
-        let breaker: CircuitBreaker
-        let bulkhead: Bulkhead
+        let attempt: GuardedAttempt
+        let maxConcurrency: Int
     }
 
     private func guards(for endpoint: WebhookEndpoint) throws -> EndpointGuards {
         try guards.withLock { guards in
-            if let existing = guards[endpoint.id], existing.bulkhead.maxConcurrentCalls == endpoint.maxConcurrency { return existing }
+            if let existing = guards[endpoint.id], existing.maxConcurrency == endpoint.maxConcurrency { return existing }
+            let name = "webhook:\(endpoint.id)"
+            // Endpoints come and go: per-endpoint breaker metrics would grow one label set per endpoint, never
+            // removed. The breakers report nothing themselves; the engine counts their transitions by state.
+            let breaker = try CircuitBreaker(
+                name: name,
+                configuration: configuration.endpointCircuitBreaker,
+                clock: clock,
+                metricsFactory: NOOPMetricsHandler.instance,
+                onEvent: { [metrics] event in metrics.breakerEvent(event) }
+            )
+            let bulkhead = try Bulkhead(name: name, maxConcurrentCalls: max(1, endpoint.maxConcurrency), maxQueuedCalls: 10_000)
             let created = EndpointGuards(
-                breaker: try CircuitBreaker(name: "webhook:\(endpoint.id)", configuration: configuration.endpointCircuitBreaker, clock: clock),
-                bulkhead: try Bulkhead(name: "webhook:\(endpoint.id)", maxConcurrentCalls: max(1, endpoint.maxConcurrency), maxQueuedCalls: 10_000)
+                attempt: GuardedAttempt(circuitBreaker: breaker, bulkhead: bulkhead, clock: clock),
+                maxConcurrency: endpoint.maxConcurrency
             )
             guards[endpoint.id] = created
             return created
         }
+    }
+
+    /// Drops a deleted endpoint's breaker and bulkhead.
+    func forgetGuards(endpointID: String) {
+        _ = guards.withLock { $0.removeValue(forKey: endpointID) }
     }
 
     static func validate(eventType: String) throws {
@@ -509,33 +535,51 @@ public final class WebhookDeliveryEngine: Service, Sendable {
     }
 }
 
-/// Delivery counters and the attempt latency timer.
+/// A refusal by the SSRF guard is our own decision, not the endpoint failing: its breaker does not count it.
+extension SSRFViolation: LocalRejection {}
+
+/// The endpoint's stored URL cannot be parsed: repeating cannot help, and the endpoint's breaker does not count it.
+private struct UnusableEndpointURL: LocalRejection, CustomStringConvertible {
+    var description: String { "endpoint URL is not valid" }
+}
+
+/// Delivery counters, the attempt latency timer and the endpoint breakers' transitions — a fixed set of label
+/// sets whatever the number of endpoints.
 private struct DeliveryMetrics: Sendable {
-    enum Outcome: String {
-        case succeeded
-        case retryScheduled = "retry_scheduled"
-        case deadLettered = "dead_lettered"
-        case blocked, deferred
-    }
-    private let counters: [String: Counter]
+    typealias Outcome = WebhookDeliveryStateMachine.Outcome
+    private let counters: [Outcome: Counter]
+    private let breakerTransitions: [CircuitBreaker.State: Counter]
     let latency: Metrics.Timer
     let disabled: Counter
 
     init(factory: any MetricsFactory) {
-        var counters: [String: Counter] = [:]
-        for outcome in [Outcome.succeeded, .retryScheduled, .deadLettered, .blocked, .deferred] {
-            counters[outcome.rawValue] = Counter(
+        var counters: [Outcome: Counter] = [:]
+        for outcome in Outcome.allCases {
+            counters[outcome] = Counter(
                 label: "interchange_webhook_deliveries_total",
                 dimensions: [("outcome", outcome.rawValue)],
                 factory: factory
             )
         }
         self.counters = counters
+        var transitions: [CircuitBreaker.State: Counter] = [:]
+        for state in [CircuitBreaker.State.closed, .open, .halfOpen, .forcedOpen, .disabled] {
+            transitions[state] = Counter(
+                label: "interchange_webhook_endpoint_breaker_transitions_total",
+                dimensions: [("to", state.rawValue)],
+                factory: factory
+            )
+        }
+        self.breakerTransitions = transitions
         latency = Metrics.Timer(label: "interchange_webhook_attempt_duration_seconds", factory: factory)
         disabled = Counter(label: "interchange_webhook_endpoints_disabled_total", factory: factory)
     }
 
     func outcome(_ outcome: Outcome) {
-        counters[outcome.rawValue]?.increment()
+        counters[outcome]?.increment()
+    }
+
+    func breakerEvent(_ event: CircuitBreaker.Event) {
+        if case .stateChanged(_, let to, _) = event { breakerTransitions[to]?.increment() }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WebhooksSigning
 
 /// Where webhooks are sent: a URL, the event types it wants, and the secret its payloads are signed with.
 public struct WebhookEndpoint: Sendable, Hashable, Codable {
@@ -81,12 +82,4 @@ public struct WebhookAttempt: Sendable, Hashable, Codable {
     /// The first 1 KiB of the endpoint's answer.
     public var responseExcerpt: String?
     public var error: String?
-}
-
-enum WebhookIdentifiers {
-    static func make(_ prefix: String) -> String {
-        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-        var generator = SystemRandomNumberGenerator()
-        return prefix + "_" + String((0..<24).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import InterchangeCore
 import Persistence
 import SQLKit
 
@@ -170,7 +171,7 @@ public struct WebhookStore: Sendable {
             var deliveries: [WebhookDelivery] = []
             for endpoint in endpoints {
                 let delivery = WebhookDelivery(
-                    id: WebhookIdentifiers.make("dlv"),
+                    id: RandomIdentifier.make(prefix: "dlv", length: 24),
                     messageID: message.id,
                     endpointID: endpoint.id,
                     eventType: message.eventType,
@@ -259,7 +260,7 @@ public struct WebhookStore: Sendable {
     }
 
     /// What an attempt's outcome does to its endpoint.
-    enum EndpointChange: Sendable {
+    package enum EndpointChange: Sendable, Hashable {
         case none
         /// A 2xx: the endpoint is healthy again.
         case succeeded
@@ -411,14 +412,15 @@ public struct WebhookStore: Sendable {
         try await database.withConnection { sql in
             try await sql.select().column("*").from("webhook_attempts").where("delivery_id", .equal, deliveryID).orderBy("attempt").all()
                 .map { row in
-                    WebhookAttempt(
-                        deliveryID: try row.decode(column: "delivery_id", as: String.self),
-                        attempt: try row.decode(column: "attempt", as: Int.self),
-                        startedAt: Date(millisecondsSince1970: try row.decode(column: "started_at", as: Int64.self)),
-                        durationMilliseconds: try row.decode(column: "duration_ms", as: Int.self),
-                        statusCode: try row.decode(column: "status_code", as: Int?.self),
-                        responseExcerpt: try row.decode(column: "response_excerpt", as: String?.self),
-                        error: try row.decode(column: "error", as: String?.self)
+                    let row = try StoredRow(row, table: "webhook_attempts", idColumn: "delivery_id")
+                    return WebhookAttempt(
+                        deliveryID: row.id,
+                        attempt: try row.decode("attempt"),
+                        startedAt: try row.decodeDate("started_at"),
+                        durationMilliseconds: try row.decode("duration_ms"),
+                        statusCode: try row.decode("status_code"),
+                        responseExcerpt: try row.decode("response_excerpt"),
+                        error: try row.decode("error")
                     )
                 }
         }
@@ -446,9 +448,8 @@ public struct WebhookStore: Sendable {
         try await database.withConnection { sql in
             var counts: [WebhookDelivery.Status: Int] = [:]
             for row in try await sql.raw("SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status").all() {
-                if let status = WebhookDelivery.Status(rawValue: try row.decode(column: "status", as: String.self)) {
-                    counts[status] = try row.decode(column: "n", as: Int.self)
-                }
+                let row = try StoredRow(row, table: "webhook_deliveries", idColumn: "status")
+                counts[try row.decodeRawValue("status", as: WebhookDelivery.Status.self)] = try row.decode("n", as: Int.self)
             }
             return counts
         }
@@ -509,51 +510,53 @@ public struct WebhookStore: Sendable {
     }
 
     func decodeEndpoint(_ row: any SQLRow) throws -> WebhookEndpoint {
-        let types = try row.decode(column: "event_types", as: String.self)
-        let id = try row.decode(column: "id", as: String.self)
+        let row = try StoredRow(row, table: "webhook_endpoints")
+        let id = row.id
         return WebhookEndpoint(
             id: id,
-            url: try row.decode(column: "url", as: String.self),
-            description: try row.decode(column: "description", as: String.self),
-            eventTypes: (try? JSONDecoder().decode([String].self, from: Data(types.utf8))) ?? [],
-            scheme: WebhookSignatureScheme(rawValue: try row.decode(column: "scheme", as: String.self)) ?? .standard,
-            secret: try sealer.open(try row.decode(column: "secret", as: String.self), endpointID: id, column: "secret"),
-            previousSecret: try row.decode(column: "previous_secret", as: String?.self).map {
+            url: try row.decode("url"),
+            description: try row.decode("description"),
+            eventTypes: try row.decodeJSON("event_types"),
+            scheme: try row.decodeRawValue("scheme"),
+            secret: try sealer.open(try row.decode("secret"), endpointID: id, column: "secret"),
+            previousSecret: try row.decode("previous_secret", as: String?.self).map {
                 try sealer.open($0, endpointID: id, column: "previous_secret")
             },
-            previousSecretExpiresAt: try row.decode(column: "previous_secret_expires_at", as: Int64?.self).map(Date.init(millisecondsSince1970:)),
-            enabled: try row.decode(column: "enabled", as: Int.self) != 0,
-            disabledReason: try row.decode(column: "disabled_reason", as: String?.self),
-            failingSince: try row.decode(column: "failing_since", as: Int64?.self).map(Date.init(millisecondsSince1970:)),
-            maxConcurrency: try row.decode(column: "max_concurrency", as: Int.self),
-            createdAt: Date(millisecondsSince1970: try row.decode(column: "created_at", as: Int64.self)),
-            updatedAt: Date(millisecondsSince1970: try row.decode(column: "updated_at", as: Int64.self))
+            previousSecretExpiresAt: try row.decodeDateIfPresent("previous_secret_expires_at"),
+            enabled: try row.decode("enabled", as: Int.self) != 0,
+            disabledReason: try row.decode("disabled_reason"),
+            failingSince: try row.decodeDateIfPresent("failing_since"),
+            maxConcurrency: try row.decode("max_concurrency"),
+            createdAt: try row.decodeDate("created_at"),
+            updatedAt: try row.decodeDate("updated_at")
         )
     }
 
     static func decodeDelivery(_ row: any SQLRow) throws -> WebhookDelivery {
-        WebhookDelivery(
-            id: try row.decode(column: "id", as: String.self),
-            messageID: try row.decode(column: "message_id", as: String.self),
-            endpointID: try row.decode(column: "endpoint_id", as: String.self),
-            eventType: try row.decode(column: "event_type", as: String.self),
-            status: WebhookDelivery.Status(rawValue: try row.decode(column: "status", as: String.self)) ?? .failed,
-            attempts: try row.decode(column: "attempts", as: Int.self),
-            maxAttempts: try row.decode(column: "max_attempts", as: Int.self),
-            nextAttemptAt: try row.decode(column: "next_attempt_at", as: Int64?.self).map(Date.init(millisecondsSince1970:)),
-            lastStatusCode: try row.decode(column: "last_status_code", as: Int?.self),
-            lastError: try row.decode(column: "last_error", as: String?.self),
-            createdAt: Date(millisecondsSince1970: try row.decode(column: "created_at", as: Int64.self)),
-            updatedAt: Date(millisecondsSince1970: try row.decode(column: "updated_at", as: Int64.self))
+        let row = try StoredRow(row, table: "webhook_deliveries")
+        return WebhookDelivery(
+            id: row.id,
+            messageID: try row.decode("message_id"),
+            endpointID: try row.decode("endpoint_id"),
+            eventType: try row.decode("event_type"),
+            status: try row.decodeRawValue("status"),
+            attempts: try row.decode("attempts"),
+            maxAttempts: try row.decode("max_attempts"),
+            nextAttemptAt: try row.decodeDateIfPresent("next_attempt_at"),
+            lastStatusCode: try row.decode("last_status_code"),
+            lastError: try row.decode("last_error"),
+            createdAt: try row.decodeDate("created_at"),
+            updatedAt: try row.decodeDate("updated_at")
         )
     }
 
     static func decodeMessage(_ row: any SQLRow) throws -> WebhookMessage {
-        WebhookMessage(
-            id: try row.decode(column: "id", as: String.self),
-            eventType: try row.decode(column: "event_type", as: String.self),
-            payload: try row.decode(column: "payload", as: Data.self),
-            createdAt: Date(millisecondsSince1970: try row.decode(column: "created_at", as: Int64.self))
+        let row = try StoredRow(row, table: "webhook_messages")
+        return WebhookMessage(
+            id: row.id,
+            eventType: try row.decode("event_type"),
+            payload: try row.decode("payload"),
+            createdAt: try row.decodeDate("created_at")
         )
     }
 }
