@@ -13,6 +13,7 @@ public struct InterchangeCommand: AsyncParsableCommand {
             Settings come from flags, then INTERCHANGE_* environment variables, then the --config file (YAML or JSON), \
             then defaults. See docs/configuration.md.
             """,
+        version: InterchangeVersion.current,
         subcommands: [Up.self, Serve.self, WebhooksCommand.self]
     )
 
@@ -63,6 +64,12 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Env: INTERCHANGE_LOG_LEVEL.")
     var logLevel: String?
 
+    @Option(
+        name: .customLong("log-format"),
+        help: "One JSON object per line, or text. Env: INTERCHANGE_LOG_FORMAT. Default: json unless standard error is a terminal."
+    )
+    var logFormat: LogFormat?
+
     /// Resolves the settings, or exits with a message naming the bad field.
     func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
         var flags: [String: (value: String, flag: String)] = [:]
@@ -70,6 +77,7 @@ struct ServerOptions: ParsableArguments {
         if let host { flags["host"] = (host, "--host") }
         if let dataDir { flags["dataDir"] = (dataDir, "--data-dir") }
         if let logLevel { flags["logLevel"] = (logLevel, "--log-level") }
+        if let logFormat { flags["logFormat"] = (logFormat.rawValue, "--log-format") }
         do {
             let sources = try ConfigurationSources(
                 flags: flags,
@@ -88,7 +96,7 @@ struct ServerOptions: ParsableArguments {
 extension ParsableCommand {
     /// Bootstraps logging, metrics and tracing once for a server command.
     static func bootstrapObservability(_ settings: Settings) -> (ObservabilityBootstrap, Logger) {
-        let observability = ObservabilityBootstrap.bootstrap(logLevel: settings.logLevel)
+        let observability = ObservabilityBootstrap.bootstrap(logLevel: settings.logLevel, logFormat: settings.logFormat)
         var logger = Logger(label: "interchange")
         logger.logLevel = settings.logLevel
         return (observability, logger)
@@ -137,4 +145,11 @@ struct Serve: AsyncCommand {
         guard let entry = ComponentCatalog.entry(named: component) else { throw ExitCode.validationFailure }
         try await ServerRunner(settings: settings, observability: observability, logger: logger).run(entries: [entry], landingPage: false)
     }
+}
+
+extension LogFormat: ExpressibleByArgument {}
+
+/// The version `interchange --version` prints.
+public enum InterchangeVersion {
+    public static let current = "0.7.0"
 }

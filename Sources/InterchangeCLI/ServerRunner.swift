@@ -41,7 +41,12 @@ struct ServerRunner {
         router.add(middleware: TracingMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))
-        HealthAndMetrics.addRoutes(to: router, components: components, observability: observability)
+        HealthAndMetrics.addRoutes(
+            to: router,
+            components: components,
+            metrics: .init(contentType: ObservabilityBootstrap.prometheusContentType, render: { observability.prometheusText() }),
+            logger: logger
+        )
         if landingPage {
             let page = LandingPage.html(components: components)
             router.get("/interchange") { _, _ in LandingPage.response(page) }
@@ -52,6 +57,8 @@ struct ServerRunner {
         for component in components {
             try component.addRoutes(to: router)
         }
+        // Last: a known path asked with a method it has no route for gets 405 and Allow (not 404).
+        router.addMethodNotAllowedResponses()
         let host = settings.host
         let app = Application(
             router: router,

@@ -1,6 +1,7 @@
 import Foundation
 import InterchangeCore
 import Logging
+import Observability
 
 /// The settings every Interchange process needs, resolved from flags, environment and config file.
 ///
@@ -10,6 +11,7 @@ import Logging
 /// | `port` | `--port` | `INTERCHANGE_PORT` | `8080` (0 picks a free port) |
 /// | `dataDir` | `--data-dir` | `INTERCHANGE_DATA_DIR` | `./.interchange` |
 /// | `logLevel` | `--log-level` | `INTERCHANGE_LOG_LEVEL` | `info` |
+/// | `logFormat` | `--log-format` | `INTERCHANGE_LOG_FORMAT` | `json` when standard error is not a terminal, else `text` |
 ///
 /// The config file is `--config FILE` or `INTERCHANGE_CONFIG`. Components read their own keys from ``sources``.
 public struct Settings: Sendable {
@@ -17,12 +19,13 @@ public struct Settings: Sendable {
     public var port: Int
     public var dataDirectory: String
     public var logLevel: Logger.Level
+    public var logFormat: LogFormat
     /// Every layer, for components' own settings.
     public var sources: ConfigurationSources
 
     /// The keys Interchange understands in a config file; anything else is reported as a likely typo.
     public static var knownKeys: Set<String> {
-        Set(["host", "port", "dataDir", "logLevel"]).union(ComponentCatalog.configurationKeys)
+        Set(["host", "port", "dataDir", "logLevel", "logFormat"]).union(ComponentCatalog.configurationKeys)
     }
 
     /// Resolves and validates the settings; throws ``ConfigurationError`` naming the field and where it came from.
@@ -33,6 +36,13 @@ public struct Settings: Sendable {
         port = try sources.int("port", environment: ["INTERCHANGE_PORT"], default: 8080, range: 0...65535)
         dataDirectory = sources.string("dataDir", environment: ["INTERCHANGE_DATA_DIR"], default: "./.interchange")
         logLevel = try sources.logLevel("logLevel", environment: ["INTERCHANGE_LOG_LEVEL"], default: .info)
+        let format = try sources.choice(
+            "logFormat",
+            environment: ["INTERCHANGE_LOG_FORMAT"],
+            default: LogFormat.automatic.rawValue,
+            choices: LogFormat.allCases.map(\.rawValue)
+        )
+        logFormat = LogFormat(rawValue: format) ?? .automatic
         if host.isEmpty || host.contains(" ") || host.contains("/") {
             throw ConfigurationError(
                 field: "host",

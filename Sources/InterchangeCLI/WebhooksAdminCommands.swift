@@ -77,6 +77,20 @@ enum AdminOutput {
         case .applicationProblemJson(let problem): problem
         }
     }
+
+    /// Any answer but the success a command expects: one of the problems the admin API documents per status
+    /// (400, 401, 404, 413, 415, 422, each a `Components.Responses.Problem`), or a status it does not document.
+    static func fail(_ answer: some Sendable) throws -> Never {
+        let payload = Mirror(reflecting: answer).children.first?.value
+        if let response = payload as? Components.Responses.Problem {
+            let problem = problem(response)
+            try fail(status: problem.status, problem)
+        }
+        if let (status, _) = payload as? (statusCode: Int, UndocumentedPayload) {
+            try fail(status: status, .init(title: "an answer the admin API does not document", status: status))
+        }
+        try fail(status: 0, .init(title: "an unexpected answer: \(answer)", status: 0))
+    }
 }
 
 extension WebhooksCommand {
@@ -92,7 +106,7 @@ extension WebhooksCommand {
             func execute() async throws {
                 switch try await connection.client().listEndpoints() {
                 case .ok(let ok): try AdminOutput.print(try ok.body.json.endpoints)
-                case .default(let status, let problem): try AdminOutput.fail(status: status, AdminOutput.problem(problem))
+                case let answer: try AdminOutput.fail(answer)
                 }
             }
         }
@@ -103,13 +117,12 @@ extension WebhooksCommand {
             @Option(name: .customLong("endpoint-url"), help: "Where to deliver.") var endpointURL: String
             @Option(name: .customLong("event-type"), help: "An event type or prefix wildcard (order.*); repeat; none for all.")
             var eventTypes: [String] = []
-            @Option(help: "standard or stripe.") var scheme: String = "standard"
+            @Option(help: "How deliveries are signed.") var scheme: Components.Schemas.Scheme = .standard
             @Option(help: "A description.") var description: String?
             @Option(help: "A secret to use instead of a generated one.") var secret: String?
             @Option(name: .customLong("max-concurrency"), help: "Deliveries in flight at once to it.") var maxConcurrency: Int?
 
             func execute() async throws {
-                guard let scheme = Components.Schemas.Scheme(rawValue: scheme) else { throw ValidationError("--scheme must be standard or stripe") }
                 let body = Components.Schemas.EndpointCreate(
                     url: endpointURL,
                     description: description,
@@ -120,7 +133,7 @@ extension WebhooksCommand {
                 )
                 switch try await connection.client().createEndpoint(body: .json(body)) {
                 case .created(let created): try AdminOutput.print(try created.body.json)
-                case .default(let status, let problem): try AdminOutput.fail(status: status, AdminOutput.problem(problem))
+                case let answer: try AdminOutput.fail(answer)
                 }
             }
         }
@@ -145,7 +158,7 @@ extension WebhooksCommand {
                 )
                 switch try await connection.client().updateEndpoint(path: .init(endpointId: id), body: .json(body)) {
                 case .ok(let ok): try AdminOutput.print(try ok.body.json)
-                case .default(let status, let problem): try AdminOutput.fail(status: status, AdminOutput.problem(problem))
+                case let answer: try AdminOutput.fail(answer)
                 }
             }
         }
@@ -157,7 +170,7 @@ extension WebhooksCommand {
             func execute() async throws {
                 switch try await connection.client().deleteEndpoint(path: .init(endpointId: id)) {
                 case .noContent: print("deleted \(id)")
-                case .default(let status, let problem): try AdminOutput.fail(status: status, AdminOutput.problem(problem))
+                case let answer: try AdminOutput.fail(answer)
                 }
             }
         }
@@ -175,7 +188,7 @@ extension WebhooksCommand {
                 let body = Operations.RotateSecret.Input.Body.JsonPayload(secret: secret, overlapSeconds: overlap)
                 switch try await connection.client().rotateSecret(path: .init(endpointId: id), body: .json(body)) {
                 case .ok(let ok): try AdminOutput.print(try ok.body.json)
-                case .default(let status, let problem): try AdminOutput.fail(status: status, AdminOutput.problem(problem))
+                case let answer: try AdminOutput.fail(answer)
                 }
             }
         }
@@ -187,7 +200,7 @@ extension WebhooksCommand {
             func execute() async throws {
                 switch try await connection.client().sendTestEvent(path: .init(endpointId: id)) {
                 case .accepted(let accepted): try AdminOutput.print(try accepted.body.json)
-                case .default(let status, let problem): try AdminOutput.fail(status: status, AdminOutput.problem(problem))
+                case let answer: try AdminOutput.fail(answer)
                 }
             }
         }
@@ -211,7 +224,7 @@ extension WebhooksCommand {
             let body = Operations.PublishMessage.Input.Body.JsonPayload(id: id, eventType: eventType, payload: .init(additionalProperties: object))
             switch try await connection.client().publishMessage(body: .json(body)) {
             case .accepted(let accepted): try AdminOutput.print(try accepted.body.json)
-            case .default(let status, let problem): try AdminOutput.fail(status: status, AdminOutput.problem(problem))
+            case let answer: try AdminOutput.fail(answer)
             }
         }
     }
@@ -226,18 +239,12 @@ extension WebhooksCommand {
             static let configuration = CommandConfiguration(abstract: "List deliveries, newest first.")
             @OptionGroup var connection: AdminConnection
             @Option(help: "Only to this endpoint.") var endpoint: String?
-            @Option(help: "pending, succeeded or failed.") var status: String?
+            @Option(help: "Only deliveries in this state.") var status: Components.Schemas.DeliveryStatus?
             @Option(help: "At most this many (1-200).") var limit: Int = 50
             func execute() async throws {
-                let parsedStatus = try status.map { value -> Components.Schemas.DeliveryStatus in
-                    guard let parsed = Components.Schemas.DeliveryStatus(rawValue: value) else {
-                        throw ValidationError("--status must be pending, succeeded or failed")
-                    }
-                    return parsed
-                }
-                switch try await connection.client().listDeliveries(query: .init(endpointId: endpoint, status: parsedStatus, limit: limit)) {
+                switch try await connection.client().listDeliveries(query: .init(endpointId: endpoint, status: status, limit: limit)) {
                 case .ok(let ok): try AdminOutput.print(try ok.body.json)
-                case .default(let status, let problem): try AdminOutput.fail(status: status, AdminOutput.problem(problem))
+                case let answer: try AdminOutput.fail(answer)
                 }
             }
         }
@@ -249,7 +256,7 @@ extension WebhooksCommand {
             func execute() async throws {
                 switch try await connection.client().getDelivery(path: .init(deliveryId: id)) {
                 case .ok(let ok): try AdminOutput.print(try ok.body.json)
-                case .default(let status, let problem): try AdminOutput.fail(status: status, AdminOutput.problem(problem))
+                case let answer: try AdminOutput.fail(answer)
                 }
             }
         }
@@ -261,7 +268,7 @@ extension WebhooksCommand {
             func execute() async throws {
                 switch try await connection.client().replayDelivery(path: .init(deliveryId: id)) {
                 case .accepted(let accepted): try AdminOutput.print(try accepted.body.json)
-                case .default(let status, let problem): try AdminOutput.fail(status: status, AdminOutput.problem(problem))
+                case let answer: try AdminOutput.fail(answer)
                 }
             }
         }
@@ -276,8 +283,12 @@ extension WebhooksCommand {
             guard let date = ISO8601DateFormatter().date(from: since) else { throw ValidationError("--since must be an ISO 8601 time") }
             switch try await connection.client().replayFailed(path: .init(endpointId: endpoint), body: .json(.init(since: date))) {
             case .ok(let ok): try AdminOutput.print(try ok.body.json)
-            case .default(let status, let problem): try AdminOutput.fail(status: status, AdminOutput.problem(problem))
+            case let answer: try AdminOutput.fail(answer)
             }
         }
     }
 }
+
+// Typed options: `--help` lists the values, and a wrong one is refused by name before any request.
+extension Components.Schemas.Scheme: ExpressibleByArgument {}
+extension Components.Schemas.DeliveryStatus: ExpressibleByArgument {}

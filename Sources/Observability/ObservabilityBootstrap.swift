@@ -43,14 +43,26 @@ public struct ObservabilityBootstrap: Sendable {
     /// Bootstraps the global logging, metrics and tracing systems. Call once, first thing in `main`.
     ///
     /// Log lines carry the current `trace_id` and `span_id`, so a request can be followed across services.
+    /// Lines are JSON objects (``JSONLogHandler``) or swift-log's text, as `logFormat` says.
     @discardableResult
-    public static func bootstrap(logLevel: Logger.Level, label: String = "interchange") -> ObservabilityBootstrap {
+    public static func bootstrap(
+        logLevel: Logger.Level,
+        logFormat: LogFormat = .automatic,
+        label: String = "interchange"
+    ) -> ObservabilityBootstrap {
         let observability = ObservabilityBootstrap()
         LoggingSystem.bootstrap(
-            { label, provider in
-                var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
-                handler.logLevel = logLevel
-                return handler
+            { label, provider -> any LogHandler in
+                switch logFormat {
+                case .json:
+                    var handler = JSONLogHandler(label: label, metadataProvider: provider)
+                    handler.logLevel = logLevel
+                    return handler
+                case .text:
+                    var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                    handler.logLevel = logLevel
+                    return handler
+                }
             },
             metadataProvider: .traceMetadata
         )

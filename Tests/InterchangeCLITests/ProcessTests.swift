@@ -4,7 +4,7 @@ import NIOCore
 import Testing
 
 /// Runs the real `interchange` executable, as a user would.
-@Suite("interchange executable", .serialized)
+@Suite("interchange executable", .serialized, .timeLimit(.minutes(3)))
 struct ProcessTests {
     /// The built `interchange` binary, next to the test bundle.
     static var binary: URL {
@@ -18,14 +18,17 @@ struct ProcessTests {
         // @unchecked: `process` is only touched from the test's task; the pipe is read on one thread.
         let process = Process()
         let output = Pipe()
+        /// Standard error, when the test reads it (a pipe, so not a terminal: logs default to JSON lines).
+        let errors: Pipe?
         var url = ""
 
-        init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        init(_ arguments: [String], environment: [String: String] = [:], capturingErrors: Bool = false) throws {
             process.executableURL = ProcessTests.binary
             process.arguments = arguments
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
             process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
+            errors = capturingErrors ? Pipe() : nil
+            process.standardError = errors ?? FileHandle.nullDevice
             try process.run()
         }
 
@@ -89,7 +92,15 @@ struct ProcessTests {
         let replay = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(running.url)/api/weather?city=Berlin"), timeout: .seconds(10))
         #expect(replay.status == .ok && replay.headers.first(name: "age") != nil)
         #expect(String(buffer: try await replay.body.collect(upTo: 1 << 20)) == weather.body)
+        let repository = try await get("\(running.url)/api/repos/apple/swift")
+        #expect(repository.status == 200)
         let metrics = try await get("\(running.url)/metrics")
+        // All three upstreams are simulated on this one host and port, yet each has its own breaker and label.
+        for upstream in ["open-meteo", "open-meteo-geocoding", "github"] {
+            #expect(metrics.body.contains(#"interchange_circuit_breaker_state{name="\#(upstream)"}"#), "a breaker named \(upstream)")
+            #expect(metrics.body.contains(#"upstream="\#(upstream)""#), "client metrics labelled \(upstream)")
+        }
+        #expect(!metrics.body.contains(#"name="127.0.0.1:"#), "no breaker is named by host and port")
         #expect(
             metrics.body.split(separator: "\n").contains { line in
                 line.hasPrefix("hb_requests{") && line.contains(#"http_route="/api/weather""#) && line.hasSuffix(" 2")
@@ -105,6 +116,39 @@ struct ProcessTests {
         #expect(missing.body.contains(#""detail":"no route for GET \/no\/such\/page""#) || missing.body.contains("no route for GET /no/such/page"))
         #expect(FileManager.default.fileExists(atPath: dataDirectory))
         #expect(try running.terminate() == 0)
+    }
+
+    @Test("logs are one JSON object per line when standard error is not a terminal, with level, component and message")
+    func jsonLogs() throws {
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("interchange-\(UUID().uuidString)").path
+        let running = try RunningProcess(["serve", "github-sim", "--port", "0", "--data-dir", dataDirectory], capturingErrors: true)
+        try running.waitUntilListening()
+        #expect(try running.terminate() == 0)
+        let text = String(decoding: try #require(running.errors).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let lines = text.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        var messages: [String] = []
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
+            #expect(object["level"] is String && object["timestamp"] is String && object["component"] is String)
+            messages.append(object["message"] as? String ?? "")
+        }
+        #expect(messages.contains("Interchange stopped"))
+    }
+
+    @Test("--version prints the version; --log-format text is accepted, and a typed option refuses a value it does not list")
+    func versionAndTypedOptions() throws {
+        let version = try run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0.7.0")
+        let badFormat = try run(["serve", "github-sim", "--log-format", "xml"])
+        #expect(badFormat.status != 0)
+        #expect(badFormat.errors.contains("json") && badFormat.errors.contains("text"), "the error lists the values")
+        let badStatus = try run(["webhooks", "deliveries", "list", "--status", "lost", "--url", "http://127.0.0.1:9", "--token", "x"])
+        #expect(badStatus.status != 0)
+        #expect(badStatus.errors.contains("pending") && badStatus.errors.contains("succeeded") && badStatus.errors.contains("failed"))
+        let help = try run(["webhooks", "endpoints", "create", "--help"])
+        #expect(help.output.contains("standard") && help.output.contains("stripe"), "help lists the schemes")
     }
 
     /// Runs `interchange` with `arguments` to completion; returns exit status, standard output and standard error.
