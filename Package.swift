@@ -10,10 +10,16 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "interchange", targets: ["interchange"]),
+        // Every module that appears in a public signature of a library below is a product of its own.
+        .library(name: "InterchangeCore", targets: ["InterchangeCore"]),
         .library(name: "Resilience", targets: ["Resilience"]),
         .library(name: "HTTPIntegration", targets: ["HTTPIntegration"]),
-        .library(name: "Webhooks", targets: ["Webhooks"]),
+        .library(name: "WebhooksSigning", targets: ["WebhooksSigning"]),
+        .library(name: "WebhooksInbound", targets: ["WebhooksInbound"]),
+        .library(name: "WebhooksOutbound", targets: ["WebhooksOutbound"]),
         .library(name: "Persistence", targets: ["Persistence"]),
+        .library(name: "ServiceRuntime", targets: ["ServiceRuntime"]),
+        .library(name: "Observability", targets: ["Observability"]),
         .library(name: "InterchangeTesting", targets: ["InterchangeTesting"]),
     ],
     dependencies: [
@@ -84,17 +90,18 @@ let package = Package(
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
             ]
         ),
+        // What every HTTP service shares. Takes no part in bootstrapping: `Observability` is the executable's.
         .target(
             name: "ServiceRuntime",
             dependencies: [
                 "InterchangeCore",
-                "Observability",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -111,37 +118,72 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Webhooks, in three targets so that verifying a signature pulls in no database, server or HTTP client.
         .target(
-            name: "Webhooks",
+            name: "WebhooksSigning",
             dependencies: [
                 "InterchangeCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Sources/Webhooks/Signing"
+        ),
+        .target(
+            name: "WebhooksInbound",
+            dependencies: [
+                "InterchangeCore",
+                "WebhooksSigning",
+                "Persistence",
+                "Resilience",
+                "ServiceRuntime",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Webhooks/Inbound"
+        ),
+        .target(
+            name: "WebhooksOutbound",
+            dependencies: [
+                "InterchangeCore",
+                "WebhooksSigning",
                 "Resilience",
                 "HTTPIntegration",
                 "Persistence",
-                "ServiceRuntime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-            ]
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            path: "Sources/Webhooks/Outbound"
         ),
 
         .target(
             name: "WebhooksAdmin",
             dependencies: [
-                "Webhooks",
+                "InterchangeCore",
+                "WebhooksSigning",
+                "WebhooksOutbound",
                 "Persistence",
                 "ServiceRuntime",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // openapi.yaml is the generator's input and, as a resource, what /admin/webhooks/openapi.yaml serves.
+            resources: [.copy("openapi.yaml")],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         .target(
@@ -157,6 +199,7 @@ let package = Package(
                 "InterchangeCore",
                 "ServiceRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Graphiti", package: "Graphiti"),
                 .product(name: "GraphQL", package: "GraphQL"),
                 .product(name: "Logging", package: "swift-log"),
@@ -180,7 +223,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Resources/web")],
+            // openapi.yaml is the generator's input and, as a resource, what /api/openapi.yaml serves.
+            resources: [.copy("Resources/web"), .copy("openapi.yaml")],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
 
@@ -192,7 +236,8 @@ let package = Package(
                 "Persistence",
                 "Simulators",
                 "WeatherDashboard",
-                "Webhooks",
+                "WebhooksSigning",
+                "WebhooksOutbound",
                 "WebhooksAdmin",
                 "WebhooksAdminClient",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -203,6 +248,7 @@ let package = Package(
                 "ServiceRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -231,16 +277,22 @@ let package = Package(
         .testTarget(name: "InterchangeCoreTests", dependencies: ["InterchangeCore", "InterchangeTesting"]),
         .testTarget(
             name: "ResilienceTests",
-            dependencies: ["Resilience", "InterchangeTesting", .product(name: "MetricsTestKit", package: "swift-metrics")]
+            dependencies: ["Resilience", "InterchangeCore", "InterchangeTesting", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
         .testTarget(
             name: "HTTPIntegrationTests",
             dependencies: [
                 "HTTPIntegration",
+                "InterchangeCore",
                 "InterchangeTesting",
                 "Observability",
+                "Resilience",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
@@ -248,9 +300,11 @@ let package = Package(
             name: "SimulatorsTests",
             dependencies: [
                 "Simulators",
+                "ServiceRuntime",
                 "InterchangeTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .testTarget(
@@ -265,18 +319,24 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "PersistenceTests",
-            dependencies: ["Persistence", "InterchangeTesting", .product(name: "SQLKit", package: "sql-kit")]
+            dependencies: ["Persistence", "InterchangeCore", "InterchangeTesting", .product(name: "SQLKit", package: "sql-kit")]
         ),
         .testTarget(
             name: "WebhooksTests",
             dependencies: [
-                "Webhooks",
+                "InterchangeCore",
+                "Resilience",
+                "WebhooksSigning",
+                "WebhooksInbound",
+                "WebhooksOutbound",
                 "WebhooksAdmin",
                 "Persistence",
                 "ServiceRuntime",
@@ -284,19 +344,28 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ]
         ),
         .testTarget(
             name: "ObservabilityTests",
-            dependencies: ["Observability", .product(name: "Tracing", package: "swift-distributed-tracing")]
+            dependencies: [
+                "Observability",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
         ),
         .testTarget(
             name: "ServiceRuntimeTests",
             dependencies: [
                 "ServiceRuntime",
+                "InterchangeCore",
                 "InterchangeTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .testTarget(
@@ -307,6 +376,8 @@ let package = Package(
                 "interchange",
                 "InterchangeTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ]

@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -23,7 +25,9 @@ let package = Package(
             dependencies: [
                 .product(name: "HTTPIntegration", package: "interchange"),
                 .product(name: "Resilience", package: "interchange"),
-                .product(name: "Webhooks", package: "interchange"),
+                .product(name: "WebhooksSigning", package: "interchange"),
+                .product(name: "WebhooksInbound", package: "interchange"),
+                .product(name: "WebhooksOutbound", package: "interchange"),
                 .product(name: "Persistence", package: "interchange"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -34,6 +38,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         )
     ]

@@ -9,7 +9,7 @@ cd "$ROOT"
 apt_install chromium chromium-driver
 # The dashboard page's unit tests run on Node's built-in test runner; Debian's nodejs when there is no node.
 command -v node >/dev/null || apt_install nodejs
-python_venv tests/interop/requirements.txt tests/browser/requirements.txt
+python_venv tests/interop/requirements.txt tests/browser/requirements.txt tests/contract/requirements.txt
 
 log "building (debug) with tests"
 swift build --build-tests
@@ -19,6 +19,10 @@ start_postgres
 ARTIFACTS="$ROOT/test-artifacts"
 mkdir -p "$ARTIFACTS"
 status=0
+
+log "declared dependencies (every module a target imports is in Package.swift)"
+python3 scripts/check-imports.py >"$ARTIFACTS/imports.log" 2>&1 || status=1
+tail -20 "$ARTIFACTS/imports.log"
 
 log "format check (swift format lint --strict with the repo's .swift-format; \`make format\` fixes most)"
 swift format lint --strict --recursive Sources Tests Benchmarks/Sources >"$ARTIFACTS/lint.log" 2>&1 || true
@@ -35,6 +39,10 @@ log "interop tests (official clients from PyPI against Interchange)"
 INTERCHANGE_BIN="$ROOT/.build/debug/interchange" "$VENV/bin/pytest" -q tests/interop \
   --junitxml="$ARTIFACTS/interop.xml" || status=1
 
+log "contract tests (schemathesis, every check and phase, against every OpenAPI document Interchange serves)"
+INTERCHANGE_BIN="$ROOT/.build/debug/interchange" "$VENV/bin/pytest" -q tests/contract \
+  --junitxml="$ARTIFACTS/contract.xml" || status=1
+
 log "browser tests (headless Chromium against interchange up)"
 INTERCHANGE_BIN="$ROOT/.build/debug/interchange" "$VENV/bin/pytest" -q tests/browser \
   --junitxml="$ARTIFACTS/browser.xml" || status=1
@@ -44,7 +52,7 @@ log "summary"
 [ -s "$ARTIFACTS/lint.log" ] && echo "format check: $(wc -l <"$ARTIFACTS/lint.log") findings (see $ARTIFACTS/lint.log)" || echo "format check: clean"
 grep -E '^(✔|✘) Test run' "$ARTIFACTS/swift-test.log" || echo "swift test: no summary (build or crash failure; see $ARTIFACTS/swift-test.log)"
 echo "node --test: $(grep -E '^ℹ (tests|pass|fail) ' "$ARTIFACTS/node-test.log" | sed 's/^ℹ //' | paste -sd, - | sed 's/,/, /g')"
-python3 - "$ARTIFACTS/interop.xml" "$ARTIFACTS/browser.xml" <<'PY' || true
+python3 - "$ARTIFACTS/interop.xml" "$ARTIFACTS/contract.xml" "$ARTIFACTS/browser.xml" <<'PY' || true
 import os, sys, xml.etree.ElementTree as ET
 for path in sys.argv[1:]:
     if not os.path.exists(path):

@@ -3,8 +3,9 @@ import Hummingbird
 import Logging
 import Persistence
 import ServiceRuntime
-import Webhooks
 import WebhooksAdmin
+import WebhooksOutbound
+import WebhooksSigning
 
 /// What a component gets when it is built: the settings, a logger, and the address the process listens on
 /// (known only once the server is bound, so it is read lazily).

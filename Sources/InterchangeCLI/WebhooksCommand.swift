@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import HTTPTypes
-import Webhooks
+import WebhooksOutbound
+import WebhooksSigning
 
 /// `interchange webhooks …`: tools for people debugging webhooks by hand, and the admin client.
 struct WebhooksCommand: AsyncParsableCommand {

@@ -6,7 +6,9 @@ import Persistence
 import Resilience
 import Synchronization
 import Testing
-import Webhooks
+import WebhooksInbound
+import WebhooksOutbound
+import WebhooksSigning
 
 @Suite("Webhook delivery engine", .serialized)
 struct DeliveryEngineTests {

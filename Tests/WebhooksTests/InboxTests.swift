@@ -8,7 +8,9 @@ import Persistence
 import ServiceRuntime
 import Synchronization
 import Testing
-import Webhooks
+import WebhooksInbound
+import WebhooksOutbound
+import WebhooksSigning
 
 @Suite("Webhook inbox and receiver")
 struct InboxTests {

@@ -5,7 +5,7 @@ import Persistence
 import SQLKit
 import Testing
 
-@testable import Webhooks
+@testable import WebhooksOutbound
 
 @Suite("Endpoint secrets encrypted at rest", .serialized)
 struct SecretSealerTests {

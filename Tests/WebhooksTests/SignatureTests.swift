@@ -2,7 +2,9 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Testing
-import Webhooks
+import WebhooksInbound
+import WebhooksOutbound
+import WebhooksSigning
 
 @Suite("Webhook signatures")
 struct SignatureTests {

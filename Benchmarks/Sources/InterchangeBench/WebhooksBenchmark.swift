@@ -8,7 +8,9 @@ import NIOCore
 import Persistence
 import SQLKit
 import Synchronization
-import Webhooks
+import WebhooksInbound
+import WebhooksOutbound
+import WebhooksSigning
 
 /// Webhook signing, inbound dedupe and outbound delivery, each against a baseline measured in the same run.
 struct WebhooksBenchmark: AsyncParsableCommand {

@@ -4,6 +4,7 @@ import Hummingbird
 import InterchangeCore
 import ServiceRuntime
 import Synchronization
+import WebhooksSigning
 
 /// The receiving end of a webhook: verify the signature over the raw bytes, record the event in the inbox,
 /// answer `2xx` at once — processing happens after the durable write, in an ``InboxProcessor``.

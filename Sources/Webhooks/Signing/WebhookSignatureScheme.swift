@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPTypes
+import InterchangeCore
 
 /// A way of signing webhook payloads: what is signed, with which key, in which headers.
 public enum WebhookSignatureScheme: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
@@ -305,7 +306,7 @@ public struct WebhookSigner: Sendable {
 
     /// The HMAC key of a Standard Webhooks secret: the base64 after `whsec_` (padding optional and URL-safe
     /// characters accepted, as in the reference libraries).
-    static func standardKey(_ secret: String) throws -> SymmetricKey {
+    package static func standardKey(_ secret: String) throws -> SymmetricKey {
         var encoded = Array(secret.utf8.dropFirst(secret.hasPrefix("whsec_") ? 6 : 0))
         for index in encoded.indices {
             if encoded[index] == UInt8(ascii: "-") { encoded[index] = UInt8(ascii: "+") }
@@ -362,8 +363,6 @@ public struct WebhookSigner: Sendable {
 
     /// A new message id in the `msg_` + 27 base62 characters shape Svix uses.
     public static func generateMessageID() -> String {
-        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-        var generator = SystemRandomNumberGenerator()
-        return "msg_" + String((0..<27).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+        RandomIdentifier.make(prefix: "msg", length: 27)
     }
 }
