@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import InterchangeCore
 import NIOCore
 
 /// An HTTP request with a buffered (and so replayable) body.
@@ -95,16 +96,12 @@ public struct ClientRequest: Sendable {
 
     /// The URL and its (percent-decoded) host, when `string` is an absolute http(s) URL with a host.
     static func validated(_ string: String, method: HTTPRequest.Method) throws -> (url: URL, host: String) {
-        guard let url = URL(string: string), let scheme = url.scheme?.lowercased() else {
-            throw HTTPIntegrationError.invalidRequest(method: method, url: string, reason: "not a valid absolute URL")
+        switch HTTPURL.check(string, rules: .request) {
+        case .success(let checked):
+            return (checked.url, checked.host)
+        case .failure(let problem):
+            throw HTTPIntegrationError.invalidRequest(method: method, url: string, reason: "the URL \(problem)")
         }
-        guard scheme == "http" || scheme == "https" else {
-            throw HTTPIntegrationError.invalidRequest(method: method, url: string, reason: "scheme must be http or https, not '\(scheme)'")
-        }
-        guard let host = url.host, !host.isEmpty else {
-            throw HTTPIntegrationError.invalidRequest(method: method, url: string, reason: "URL has no host")
-        }
-        return (url, host)
     }
 
     static func formEncode(_ string: String) -> String {

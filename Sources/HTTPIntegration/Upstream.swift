@@ -14,16 +14,8 @@ public struct Upstream: Sendable {
 
     /// - Throws: ``ConfigurationError`` naming `baseURL` when it is not an absolute http(s) URL without query or fragment.
     public init(client: ResilientHTTPClient, baseURL: String) throws {
-        guard let url = URL(string: baseURL), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-            let host = url.host, !host.isEmpty
-        else {
-            throw ConfigurationError(field: "baseURL", reason: "must be an absolute http(s) URL like https://api.example.com (got '\(baseURL)')")
-        }
-        guard url.query == nil, url.fragment == nil else {
-            throw ConfigurationError(field: "baseURL", reason: "must not have a query or fragment (got '\(baseURL)')")
-        }
         self.client = client
-        self.baseURL = url
+        self.baseURL = try HTTPURL.parse(baseURL, rules: .baseURL, field: "baseURL")
     }
 
     /// A request for `path` (relative to the base URL's path) with `query` parameters.

@@ -98,11 +98,7 @@ public struct ConfigurationSources: Sendable {
     /// An absolute http(s) URL without query or fragment.
     public func baseURL(_ key: String, environment names: [String] = []) throws -> String? {
         guard let value = value(key, environmentNames: names) else { return nil }
-        guard let url = URL(string: value.text), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()),
-            url.host?.isEmpty == false, url.query == nil
-        else {
-            throw ConfigurationError(field: key, reason: "'\(value.text)' is not an absolute http(s) URL", source: value.source)
-        }
+        _ = try HTTPURL.parse(value.text, rules: .baseURL, field: key, source: value.source)
         return value.text.hasSuffix("/") ? String(value.text.dropLast()) : value.text
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import HTTPTypes
+import InterchangeCore
 import OpenAPIAsyncHTTPClient
 import OpenAPIRuntime
 import WebhooksAdminClient
@@ -20,8 +21,10 @@ struct AdminConnection: ParsableArguments {
     func client() throws -> Client {
         let environment = ProcessInfo.processInfo.environment
         let base = url ?? environment["INTERCHANGE_URL"] ?? "http://127.0.0.1:8080"
-        guard let server = URL(string: base.hasSuffix("/") ? String(base.dropLast()) : base), server.scheme != nil, server.host != nil else {
-            throw ValidationError("--url '\(base)' is not an absolute URL")
+        let server: URL
+        switch HTTPURL.check(base.hasSuffix("/") ? String(base.dropLast()) : base, rules: .baseURL) {
+        case .success(let checked): server = checked.url
+        case .failure(let problem): throw ValidationError("--url '\(base)' \(problem)")
         }
         let tokenPath = URL(fileURLWithPath: dataDir ?? environment["INTERCHANGE_DATA_DIR"] ?? "./.interchange").appendingPathComponent("admin-token")
             .path

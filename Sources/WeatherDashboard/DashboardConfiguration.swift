@@ -111,11 +111,7 @@ public struct DashboardConfiguration: Sendable {
             ("weather.openMeteo.geocodingBaseURL", openMeteoGeocoding), ("github.baseURL", github),
         ] {
             if let url = upstream.baseURL {
-                do {
-                    _ = try Upstream.validated(url)
-                } catch let error as ConfigurationError {
-                    throw ConfigurationError(field: field, reason: error.reason)
-                }
+                _ = try HTTPURL.parse(url, rules: .baseURL, field: field)
             }
         }
         if provider == .openWeatherMap, !openWeatherMap.isSimulated, (openWeatherMap.credential ?? "").isEmpty {
@@ -155,17 +151,5 @@ public struct DashboardConfiguration: Sendable {
         let token = github.credential ?? Self.simulatorToken
         let github = GitHubClient(upstream: try client(for: github, authentication: .bearer(token)), isSimulated: github.isSimulated)
         return try DashboardService(weatherProvider: weather, github: github, cachePolicy: cachePolicy, clock: clock, now: now)
-    }
-}
-
-extension DashboardConfiguration.Upstream {
-    static func validated(_ url: String) throws -> URL {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme),
-            parsed.host?.isEmpty == false,
-            parsed.query == nil
-        else {
-            throw ConfigurationError(field: "baseURL", reason: "'\(url)' is not an absolute http(s) URL without a query")
-        }
-        return parsed
     }
 }

@@ -62,15 +62,8 @@ public struct SSRFGuard: Sendable {
     ///
     /// - Throws: ``ConfigurationError`` naming `url`.
     public func validate(url string: String) throws -> URL {
-        guard let url = URL(string: string), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http" else {
-            throw ConfigurationError(field: "url", reason: "'\(string.prefix(200))' is not an absolute http(s) URL")
-        }
-        guard let rawHost = url.host, !rawHost.isEmpty else {
-            throw ConfigurationError(field: "url", reason: "'\(string.prefix(200))' has no host")
-        }
-        guard url.user == nil, url.password == nil else {
-            throw ConfigurationError(field: "url", reason: "must not contain credentials; use the endpoint's signing secret")
-        }
+        let url = try HTTPURL.parse(string, rules: .target, field: "url")
+        let rawHost = url.host ?? ""
         let host = Self.normalized(rawHost)
         if !isAllowed(host) {
             if host == "localhost" || host.hasSuffix(".localhost") || host.hasSuffix(".local") || host.hasSuffix(".internal") {
