@@ -13,59 +13,67 @@ import Synchronization
 /// try await waitUntil("24 callers wait for the token") { oauth.callersWaitingForToken == 24 }
 /// gate.open()
 /// ```
+///
+/// A waiting operation also returns when its task is cancelled, so a test that fails (a bounded wait timing out,
+/// its time limit running out) before it opens the gate ends instead of hanging on the operations it holds.
 public final class Gate: Sendable {
     private struct State {
         var isOpen = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var nextID: UInt64 = 0
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var cancelledBeforeWaiting: Set<UInt64> = []
     }
     private let state = Mutex(State())
 
     public init() {}
 
-    /// Returns when the gate is open (at once if it already is).
+    /// Returns when the gate is open (at once if it already is), or when the waiting task is cancelled.
     public func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { state in
-                if state.isOpen { return true }
-                state.waiters.append(continuation)
-                return false
+        let id = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state in
+                    if state.isOpen || state.cancelledBeforeWaiting.remove(id) != nil { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
             }
-            if resumeNow { continuation.resume() }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                let waiter = state.waiters.removeValue(forKey: id)
+                if waiter == nil { state.cancelledBeforeWaiting.insert(id) }
+                return waiter
+            }
+            waiter?.resume()
         }
     }
 
     /// Operations waiting at the gate now.
     public var waiting: Int { state.withLock { $0.waiters.count } }
 
+    /// Returns once at least `count` operations wait at the gate; throws ``WaitTimedOut`` if they have not
+    /// arrived within `timeout` of real time.
+    ///
+    /// ```swift
+    /// async let first = bulkhead.execute { await gate.wait() }
+    /// async let second = bulkhead.execute { await gate.wait() }
+    /// try await gate.waitForWaiters(2)   // both calls are inside the bulkhead now
+    /// ```
+    public func waitForWaiters(_ count: Int, timeout: Duration = .seconds(10)) async throws {
+        try await waitUntil("\(count) operation(s) wait at the gate", timeout: timeout) { waiting >= count }
+    }
+
     /// Lets every waiting and future operation through.
     public func open() {
         let waiters = state.withLock { state in
             state.isOpen = true
             defer { state.waiters.removeAll() }
-            return state.waiters
+            return Array(state.waiters.values)
         }
         for waiter in waiters { waiter.resume() }
-    }
-}
-
-/// A bounded wait in a test ran out of time: what it waited for did not happen.
-public struct WaitTimedOut: Error, CustomStringConvertible {
-    public var condition: String
-    public var timeout: Duration
-    public var description: String { "timed out after \(timeout) waiting until \(condition)" }
-}
-
-/// Polls (every millisecond) until `condition` holds, and throws ``WaitTimedOut`` after `timeout` of real time, so a regression makes
-/// the test fail instead of hang.
-public func waitUntil(
-    _ description: String,
-    timeout: Duration = .seconds(10),
-    _ condition: () -> Bool
-) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: timeout)
-    while !condition() {
-        guard clock.now < deadline else { throw WaitTimedOut(condition: description, timeout: timeout) }
-        try await Task.sleep(for: .milliseconds(1))
     }
 }

@@ -11,7 +11,7 @@ import Foundation
 ///
 /// Two modes:
 /// - **manual** (default): `sleep` suspends until ``advance(by:)`` moves time past the deadline.
-///   ``waitForSleepers(_:)`` lets a test wait until the code under test is actually asleep before advancing.
+///   ``waitForSleepers(_:timeout:)`` lets a test wait until the code under test is actually asleep before advancing.
 /// - **advancesOnSleep**: `sleep` moves time to its deadline and returns at once, recording the duration in
 ///   ``sleeps``, for sequential code such as a retry loop whose delays are the thing under test.
 ///
@@ -23,7 +23,7 @@ import Foundation
 ///
 /// Written here rather than taken from pointfreeco/swift-clocks: its `TestClock` relies on yielding the
 /// global executor a fixed number of times to let sleepers register, which is not deterministic on a
-/// multi-threaded executor; ``waitForSleepers(_:)`` is.
+/// multi-threaded executor; ``waitForSleepers(_:timeout:)`` is.
 public final class ManualClock: Clock, @unchecked Sendable {
     // @unchecked: all mutable state lives in `state`, a Mutex.
 
@@ -50,7 +50,6 @@ public final class ManualClock: Clock, @unchecked Sendable {
         var nextID: UInt64 = 0
         var cancelledBeforeRegistering: Set<UInt64> = []
         var sleeps: [Duration] = []
-        var sleeperWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     private let state = Mutex(State())
@@ -95,14 +94,13 @@ public final class ManualClock: Clock, @unchecked Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let outcome: (resumeNow: Bool, cancelled: Bool, ready: [CheckedContinuation<Void, Never>]) = state.withLock { state in
-                    if state.cancelledBeforeRegistering.remove(id) != nil { return (true, true, []) }
+                let outcome: (resumeNow: Bool, cancelled: Bool) = state.withLock { state in
+                    if state.cancelledBeforeRegistering.remove(id) != nil { return (true, true) }
                     state.sleeps.append(state.now.duration(to: deadline))
-                    if deadline <= state.now { return (true, false, []) }
+                    if deadline <= state.now { return (true, false) }
                     state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
-                    return (false, false, Self.takeSatisfiedWaiters(&state))
+                    return (false, false)
                 }
-                for waiter in outcome.ready { waiter.resume() }
                 if outcome.resumeNow {
                     if outcome.cancelled {
                         continuation.resume(throwing: CancellationError())
@@ -141,22 +139,10 @@ public final class ManualClock: Clock, @unchecked Sendable {
         if delta > .zero { advance(by: delta) }
     }
 
-    /// Waits until at least `count` tasks are asleep on this clock.
-    public func waitForSleepers(_ count: Int = 1) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { state -> Bool in
-                if state.sleepers.count >= count { return true }
-                state.sleeperWaiters.append((count, continuation))
-                return false
-            }
-            if ready { continuation.resume() }
-        }
-    }
-
-    private static func takeSatisfiedWaiters(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
-        let count = state.sleepers.count
-        let ready = state.sleeperWaiters.filter { $0.count <= count }.map(\.continuation)
-        state.sleeperWaiters.removeAll { $0.count <= count }
-        return ready
+    /// Returns once at least `count` tasks are asleep on this clock, so a test advances time only after the code
+    /// under test is really waiting; throws ``WaitTimedOut`` if they are not within `timeout` of real time (a
+    /// regression that never sleeps fails the test instead of hanging it).
+    public func waitForSleepers(_ count: Int = 1, timeout: Duration = .seconds(10)) async throws {
+        try await waitUntil("\(count) task(s) asleep on the ManualClock", timeout: timeout) { sleeperCount >= count }
     }
 }

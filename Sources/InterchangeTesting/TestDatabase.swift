@@ -3,7 +3,7 @@ import Logging
 import Persistence
 
 /// A fresh, empty database for one test: a temporary SQLite file, or a new database on the PostgreSQL server
-/// `make test` starts (its URL in `INTERCHANGE_TEST_POSTGRES_URL`).
+/// whose URL is in `INTERCHANGE_TEST_POSTGRES_URL` (`make test` starts one and sets it).
 ///
 /// ```swift
 /// @Test(arguments: TestDatabase.kinds)
@@ -12,8 +12,11 @@ import Persistence
 /// }
 /// ```
 ///
-/// Without `INTERCHANGE_TEST_POSTGRES_URL`, ``kinds`` is SQLite only — unless `INTERCHANGE_REQUIRE_POSTGRES=1`
-/// (set by `make test`), in which case PostgreSQL stays in and fails loudly rather than being skipped.
+/// ``kinds`` always holds both databases, so no PostgreSQL variant is dropped silently:
+/// - with `INTERCHANGE_TEST_POSTGRES_URL` set, the PostgreSQL variants run against that server;
+/// - without it, every PostgreSQL variant fails, saying how to run it (``TestDatabaseError/postgresNotConfigured``);
+/// - a developer without PostgreSQL opts out explicitly with `INTERCHANGE_SKIP_POSTGRES=1`: ``kinds`` is then
+///   SQLite only, and one warning line on standard error says the PostgreSQL variants were skipped.
 public enum TestDatabase {
     public enum Kind: String, Sendable, CustomStringConvertible, CaseIterable {
         case sqlite
@@ -21,14 +24,17 @@ public enum TestDatabase {
         public var description: String { rawValue }
     }
 
-    /// The kinds to test against here.
-    public static var kinds: [Kind] {
-        let environment = ProcessInfo.processInfo.environment
-        if environment["INTERCHANGE_TEST_POSTGRES_URL"] != nil || environment["INTERCHANGE_REQUIRE_POSTGRES"] == "1" {
-            return [.sqlite, .postgres]
-        }
+    /// The kinds to test against here: SQLite and PostgreSQL, unless `INTERCHANGE_SKIP_POSTGRES=1`.
+    public static var kinds: [Kind] { resolvedKinds }
+
+    /// Read once, so the opt-out's warning is printed once per test run, not once per test.
+    private static let resolvedKinds: [Kind] = {
+        guard ProcessInfo.processInfo.environment["INTERCHANGE_SKIP_POSTGRES"] == "1" else { return [.sqlite, .postgres] }
+        FileHandle.standardError.write(
+            Data("warning: INTERCHANGE_SKIP_POSTGRES=1: the PostgreSQL variants of the database tests are skipped; only SQLite runs\n".utf8)
+        )
         return [.sqlite]
-    }
+    }()
 
     /// Runs `body` with a new, empty database of `kind`, and removes it afterwards.
     public static func with<T: Sendable>(_ kind: Kind, _ body: (Database) async throws -> T) async throws -> T {
@@ -41,8 +47,8 @@ public enum TestDatabase {
             let database = try await Database.open(.sqlite(path: directory.appendingPathComponent("test.sqlite").path), logger: logger)
             return try await run(database, body)
         case .postgres:
-            guard let base = ProcessInfo.processInfo.environment["INTERCHANGE_TEST_POSTGRES_URL"] else {
-                throw TestDatabaseError("INTERCHANGE_REQUIRE_POSTGRES=1 but INTERCHANGE_TEST_POSTGRES_URL is not set; run the tests with `make test`")
+            guard let base = ProcessInfo.processInfo.environment["INTERCHANGE_TEST_POSTGRES_URL"], !base.isEmpty else {
+                throw TestDatabaseError.postgresNotConfigured
             }
             let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
             let admin = try await Database.open(.postgres(url: base), maxConnections: 1, logger: logger)
@@ -82,4 +88,12 @@ public enum TestDatabase {
 public struct TestDatabaseError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+
+    /// A PostgreSQL variant ran without a server to run on.
+    public static let postgresNotConfigured = TestDatabaseError(
+        "INTERCHANGE_TEST_POSTGRES_URL is not set, so this PostgreSQL variant cannot run. Run the tests with `make test` "
+            + "(it starts a throwaway PostgreSQL and sets the URL), or set INTERCHANGE_TEST_POSTGRES_URL="
+            + "postgres://USER@HOST:PORT/postgres?sslmode=disable to a server where the user may create databases, "
+            + "or skip the PostgreSQL variants explicitly with INTERCHANGE_SKIP_POSTGRES=1."
+    )
 }

@@ -4,7 +4,7 @@ import HTTPTypes
 import InterchangeTesting
 import Testing
 
-@Suite("Resilient HTTP client: HTTP caching")
+@Suite("Resilient HTTP client: HTTP caching", .timeLimit(.minutes(1)))
 struct CachingTests {
     @Test("a fresh response is served from the cache without contacting the origin")
     func maxAge() async throws {

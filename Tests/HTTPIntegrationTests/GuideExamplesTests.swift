@@ -5,7 +5,7 @@ import InterchangeTesting
 import Testing
 
 /// The examples of docs/http-client.md, run against a real server so the guide stays true.
-@Suite("Guide examples (docs/http-client.md)")
+@Suite("Guide examples (docs/http-client.md)", .timeLimit(.minutes(1)))
 struct GuideExamplesTests {
     struct Repo: Decodable, Sendable {
         let name: String

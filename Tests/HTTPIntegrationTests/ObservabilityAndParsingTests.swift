@@ -8,7 +8,7 @@ import Synchronization
 import Testing
 import Tracing
 
-@Suite("Resilient HTTP client: metrics, tracing, header parsing")
+@Suite("Resilient HTTP client: metrics, tracing, header parsing", .timeLimit(.minutes(1)))
 struct ObservabilityAndParsingTests {
     @Test("counts requests by host, method and outcome, and retries by host")
     func metrics() async throws {

@@ -4,7 +4,7 @@ import Logging
 import Metrics
 import MetricsTestKit
 import Resilience
-import Synchronization
+import Testing
 import Tracing
 
 /// A host policy with fast, deterministic settings: no timeouts (the manual clock would fire them at once),
@@ -53,27 +53,36 @@ func withClient<T: Sendable>(
     }
 }
 
-/// The `HTTPIntegrationError` `body` throws, or a recorded issue.
-func integrationError(_ body: () async throws -> Void) async -> HTTPIntegrationError? {
+/// Runs `body` with a client on real time (for timeouts that race real I/O) whose policy for 127.0.0.1 is
+/// `policy`, then shuts the client down, also when `body` throws.
+func withRealTimeClient<T: Sendable>(policy: HostPolicy, _ body: (ResilientHTTPClient) async throws -> T) async throws -> T {
+    let client = try ResilientHTTPClient(configuration: .init(hosts: ["127.0.0.1": policy]), tracer: nil)
     do {
-        try await body()
-        return nil
-    } catch let error as HTTPIntegrationError {
-        return error
+        let result = try await body(client)
+        try await client.shutdown()
+        return result
     } catch {
-        return nil
+        try? await client.shutdown()
+        throw error
     }
 }
 
-/// A thread-safe counter for handlers to count calls.
-final class Tally: Sendable {
-    private let value = Mutex(0)
-    @discardableResult
-    func increment() -> Int {
-        value.withLock {
-            $0 += 1
-            return $0
-        }
+/// The `HTTPIntegrationError` `body` throws. If `body` succeeds, or throws another error, this throws instead, so
+/// the test fails there, naming what happened, rather than carrying on with nothing to check.
+func integrationError(
+    _ body: () async throws -> Void,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws -> HTTPIntegrationError {
+    do {
+        try await body()
+    } catch let error as HTTPIntegrationError {
+        return error
     }
-    var count: Int { value.withLock { $0 } }
+    throw ExpectedIntegrationError(sourceLocation: sourceLocation)
+}
+
+/// The call under test succeeded where an `HTTPIntegrationError` was expected.
+struct ExpectedIntegrationError: Error, CustomStringConvertible {
+    var sourceLocation: SourceLocation
+    var description: String { "expected an HTTPIntegrationError, but the call succeeded (\(sourceLocation))" }
 }

@@ -2,17 +2,16 @@ import InterchangeCore
 import InterchangeTesting
 import MetricsTestKit
 import Resilience
-import Synchronization
 import Testing
 
-@Suite("CircuitBreaker")
+@Suite("CircuitBreaker", .timeLimit(.minutes(1)))
 struct CircuitBreakerTests {
     let clock = ManualClock()
 
     func breaker(
         _ configuration: CircuitBreaker.Configuration,
         metrics: TestMetrics = TestMetrics(),
-        events: EventLog? = nil
+        events: LockedValue<[CircuitBreaker.Event]>? = nil
     ) throws -> CircuitBreaker {
         try CircuitBreaker(
             name: "upstream",
@@ -58,7 +57,7 @@ struct CircuitBreakerTests {
         )
         await fail(breaker, 2)
         clock.advance(by: .seconds(10))
-        let ran = Counter()
+        let ran = CallCounter()
         do {
             _ = try await breaker.execute { ran.increment() }
             Issue.record("expected a rejection")
@@ -91,7 +90,7 @@ struct CircuitBreakerTests {
             await gate.wait()
             return 2
         }
-        await gate.waitUntilWaiting(2)
+        try await gate.waitForWaiters(2)
         #expect(breaker.state == .halfOpen)
         await #expect(throws: CircuitBreakerOpenError.self) { try await breaker.execute { 3 } }
         gate.open()
@@ -135,7 +134,7 @@ struct CircuitBreakerTests {
                 }
             }
             if slow {
-                await clock.waitForSleepers(1)
+                try await clock.waitForSleepers(1)
                 clock.advance(by: .seconds(3))
             }
             _ = try await operation.value
@@ -173,8 +172,11 @@ struct CircuitBreakerTests {
         let breaker = try breaker(
             .init(slidingWindow: .countBased(size: 2), minimumNumberOfCalls: 2, isFailure: { !($0 is NotFound) })
         )
-        for _ in 0..<4 { _ = try? await breaker.execute { () -> Int in throw NotFound() } }
+        for _ in 0..<4 {
+            await #expect(throws: NotFound.self) { try await breaker.execute { () -> Int in throw NotFound() } }
+        }
         #expect(breaker.state == .closed)
+        #expect(breaker.snapshot.totals == WindowTotals(calls: 2, failures: 0, slowCalls: 0))  // recorded, as successes
     }
 
     @Test("cancelled calls are not counted, and give their half-open slot back")
@@ -222,7 +224,7 @@ struct CircuitBreakerTests {
     @Test("reports state changes as events and metrics")
     func eventsAndMetrics() async throws {
         let metrics = TestMetrics()
-        let events = EventLog()
+        let events = LockedValue<[CircuitBreaker.Event]>([])
         let breaker = try breaker(
             .init(slidingWindow: .countBased(size: 2), minimumNumberOfCalls: 2, waitDurationInOpenState: .seconds(1)),
             metrics: metrics,
@@ -230,7 +232,7 @@ struct CircuitBreakerTests {
         )
         await fail(breaker, 2)
         _ = try? await breaker.execute { 1 }
-        let transitions = events.all.compactMap { event -> String? in
+        let transitions = events.value.compactMap { event -> String? in
             if case .stateChanged(let from, let to, _) = event { return "\(from)->\(to)" }
             return nil
         }
@@ -248,9 +250,11 @@ struct CircuitBreakerTests {
                 dimensions: [("name", "upstream"), ("outcome", "not_permitted")]
             ) == 1
         )
-        if case .stateChanged(_, _, let totals) = events.all[0] {
-            #expect(totals?.failureRate == 100)
+        guard case .stateChanged(_, _, let totals) = events.value.first else {
+            Issue.record("expected a state change as the first event, got \(events.value)")
+            return
         }
+        #expect(totals?.failureRate == 100)
     }
 
     @Test("under heavy concurrency, half-open admits exactly the permitted number of probes")
@@ -266,9 +270,9 @@ struct CircuitBreakerTests {
         await fail(breaker)
         clock.advance(by: .seconds(1))
         let gate = Gate()
-        let admitted = Counter()
-        let rejected = Counter()
-        await withTaskGroup(of: Void.self) { group in
+        let admitted = CallCounter()
+        let rejected = CallCounter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<1000 {
                 group.addTask {
                     do {
@@ -282,9 +286,16 @@ struct CircuitBreakerTests {
                     }
                 }
             }
-            await gate.waitUntilWaiting(5)
-            while admitted.count + rejected.count < 1000 { await Task.yield() }
+            // Every call has been admitted or refused while the admitted probes are still held at the gate.
+            do {
+                try await gate.waitForWaiters(5)
+                try await waitUntil("all 1000 calls were admitted or rejected") { admitted.count + rejected.count == 1000 }
+            } catch {
+                gate.open()  // let the held probes finish, so the group can end and the failure be reported
+                throw error
+            }
             gate.open()
+            try await group.waitForAll()
         }
         #expect(admitted.count == 5)
         #expect(rejected.count == 995)
@@ -325,10 +336,4 @@ struct CircuitBreakerTests {
             }
         }
     }
-}
-
-final class EventLog: Sendable {
-    private let events = Mutex<[CircuitBreaker.Event]>([])
-    func append(_ event: CircuitBreaker.Event) { events.withLock { $0.append(event) } }
-    var all: [CircuitBreaker.Event] { events.withLock { $0 } }
 }

@@ -25,7 +25,7 @@ struct GuardedAttemptTests {
             breaker
             limiter
         }
-        let calls = Counter()
+        let calls = CallCounter()
         #expect(try await pipeline.execute { calls.increment() } == 1)
         var throttled = 0
         for _ in 0..<20 {
@@ -89,6 +89,7 @@ struct GuardedAttemptTests {
         let attempt = GuardedAttempt(circuitBreaker: breaker, clock: clock)
         let isServerError: (Int) -> Bool = { $0 >= 500 }
         _ = try await attempt.run(countingAsFailure: isServerError) { _ in 200 }
+        #expect(breaker.snapshot.totals == WindowTotals(calls: 1, failures: 0, slowCalls: 0), "a 200 is a success")
         _ = try await attempt.run(countingAsFailure: isServerError) { _ in 503 }
         #expect(breaker.state == .open)
     }
@@ -137,7 +138,7 @@ struct GuardedAttemptTests {
         let attempt = GuardedAttempt(rateLimiter: limiter, clock: clock)
         let first = try await attempt.run { cleared in cleared }
         async let second = attempt.run { cleared in cleared }
-        await clock.waitForSleepers(1)
+        try await clock.waitForSleepers(1)
         clock.advance(by: .seconds(1))
         #expect(try await second - first == .seconds(1))
     }

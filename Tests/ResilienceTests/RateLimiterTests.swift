@@ -4,7 +4,7 @@ import Resilience
 import Synchronization
 import Testing
 
-@Suite("RateLimiter")
+@Suite("RateLimiter", .timeLimit(.minutes(1)))
 struct RateLimiterTests {
     let clock = ManualClock()
 
@@ -43,7 +43,7 @@ struct RateLimiterTests {
         )
         try await limiter.acquire()
         let waiter = Task { try await limiter.acquire() }
-        await clock.waitForSleepers(1)
+        try await clock.waitForSleepers(1)
         #expect(clock.sleeps == [.seconds(1)])
         clock.advance(by: .seconds(1))
         try await waiter.value
@@ -71,7 +71,7 @@ struct RateLimiterTests {
         )
         try await limiter.acquire()
         let waiter = Task { try await limiter.acquire() }
-        await clock.waitForSleepers(1)
+        try await clock.waitForSleepers(1)
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
         clock.advance(by: .seconds(1))
@@ -81,7 +81,7 @@ struct RateLimiterTests {
     @Test("under contention, exactly the capacity is granted")
     func contention() async throws {
         let limiter = try RateLimiter(name: "api", algorithm: .tokenBucket(capacity: 10, refillPerSecond: 0.001), clock: clock)
-        let granted = Counter()
+        let granted = CallCounter()
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<500 {
                 group.addTask { if limiter.tryAcquire() == .acquired { granted.increment() } }
@@ -107,13 +107,13 @@ struct RateLimiterTests {
     }
 }
 
-@Suite("Bulkhead")
+@Suite("Bulkhead", .timeLimit(.minutes(1)))
 struct BulkheadTests {
     @Test("runs up to the limit, queues up to the queue size, rejects the rest")
     func limitsConcurrency() async throws {
         let bulkhead = try Bulkhead(name: "db", maxConcurrentCalls: 2, maxQueuedCalls: 1)
         let gate = Gate()
-        let started = Counter()
+        let started = CallCounter()
         async let first: Int = bulkhead.execute {
             started.increment()
             await gate.wait()
@@ -124,12 +124,12 @@ struct BulkheadTests {
             await gate.wait()
             return 2
         }
-        await gate.waitUntilWaiting(2)
+        try await gate.waitForWaiters(2)
         async let third: Int = bulkhead.execute {
             started.increment()
             return 3
         }
-        while bulkhead.load.queued < 1 { await Task.yield() }
+        try await waitUntil("the third call is queued") { bulkhead.load.queued == 1 }
         #expect(started.count == 2)
         await #expect(throws: BulkheadFullError.self) { try await bulkhead.execute { 4 } }
         gate.open()
@@ -148,9 +148,9 @@ struct BulkheadTests {
                 return 1
             }
         }
-        await gate.waitUntilWaiting(1)
+        try await gate.waitForWaiters(1)
         let queued = Task { try await bulkhead.execute { 2 } }
-        while bulkhead.load.queued < 1 { await Task.yield() }
+        try await waitUntil("the second call is queued") { bulkhead.load.queued == 1 }
         queued.cancel()
         await #expect(throws: CancellationError.self) { try await queued.value }
         #expect(bulkhead.load.queued == 0)
@@ -186,18 +186,4 @@ struct BulkheadTests {
             ($0 as? ConfigurationError)?.field == "maxQueuedCalls"
         }
     }
-}
-
-final class ConcurrencyProbe: Sendable {
-    private let state = Mutex((current: 0, peak: 0, total: 0))
-    func enter() {
-        state.withLock {
-            $0.current += 1
-            $0.peak = max($0.peak, $0.current)
-            $0.total += 1
-        }
-    }
-    func leave() { state.withLock { $0.current -= 1 } }
-    var peak: Int { state.withLock { $0.peak } }
-    var total: Int { state.withLock { $0.total } }
 }

@@ -3,13 +3,13 @@ import InterchangeTesting
 import Resilience
 import Testing
 
-@Suite("RetryStrategy")
+@Suite("RetryStrategy", .timeLimit(.minutes(1)))
 struct RetryStrategyTests {
     @Test("retries a transient error until it succeeds")
     func retriesUntilSuccess() async throws {
         let clock = ManualClock(advancesOnSleep: true)
         let retry = try RetryStrategy(maxAttempts: 5, backoff: .constant(.milliseconds(10)), clock: clock)
-        let calls = Counter()
+        let calls = CallCounter()
         let value = try await retry.execute {
             if calls.increment() < 3 { throw Boom() }
             return "ok"
@@ -22,7 +22,7 @@ struct RetryStrategyTests {
     @Test("stops after maxAttempts and throws the last error")
     func stopsAfterMaxAttempts() async throws {
         let retry = try RetryStrategy(maxAttempts: 3, backoff: .constant(.zero), clock: ManualClock(advancesOnSleep: true))
-        let calls = Counter()
+        let calls = CallCounter()
         await #expect(throws: Boom(id: 3)) {
             try await retry.execute { () -> Int in throw Boom(id: calls.increment()) }
         }
@@ -88,7 +88,7 @@ struct RetryStrategyTests {
     func serverDelayTooLong() async throws {
         let clock = ManualClock(advancesOnSleep: true)
         let retry = try RetryStrategy(maxAttempts: 5, maxServerDelay: .seconds(30), clock: clock)
-        let calls = Counter()
+        let calls = CallCounter()
         let predicate = RetryPredicate<Int>(onResult: { _ in .retryAfter(.seconds(3600)) })
         let result = try await retry.execute(when: predicate) { _ in calls.increment() }
         #expect(result == 1)
@@ -98,7 +98,7 @@ struct RetryStrategyTests {
     @Test("results can be retried, and the last one is returned when attempts run out")
     func retriesResults() async throws {
         let retry = try RetryStrategy(maxAttempts: 3, backoff: .constant(.zero), clock: ManualClock(advancesOnSleep: true))
-        let calls = Counter()
+        let calls = CallCounter()
         let predicate = RetryPredicate<Int>(onResult: { $0 == 503 ? .retry : .doNotRetry })
         let status = try await retry.execute(when: predicate) { _ in
             calls.increment()
@@ -111,7 +111,7 @@ struct RetryStrategyTests {
     @Test("errors that say they are not retryable are not retried")
     func nonRetryableErrors() async throws {
         let retry = try RetryStrategy(maxAttempts: 5, clock: ManualClock(advancesOnSleep: true))
-        let calls = Counter()
+        let calls = CallCounter()
         await #expect(throws: CircuitBreakerOpenError.self) {
             try await retry.execute { () -> Int in
                 calls.increment()
@@ -124,7 +124,7 @@ struct RetryStrategyTests {
     @Test("the operation learns its attempt number")
     func attemptNumbers() async throws {
         let retry = try RetryStrategy(maxAttempts: 3, backoff: .constant(.zero), clock: ManualClock(advancesOnSleep: true))
-        let seen = Counter()
+        let seen = CallCounter()
         _ = try? await retry.execute(when: .transientErrors) { attempt -> Int in
             #expect(attempt == seen.increment())
             throw Boom()
@@ -137,7 +137,7 @@ struct RetryStrategyTests {
         let clock = ManualClock(advancesOnSleep: true)
         let budget = try RetryBudget(ratio: 0.2, minRetriesPerSecond: 0, window: .seconds(10), clock: clock)
         let retry = try RetryStrategy(maxAttempts: 4, backoff: .constant(.zero), budget: budget, clock: clock)
-        let attempts = Counter()
+        let attempts = CallCounter()
         for _ in 0..<100 {
             _ = try? await retry.execute { () -> Int in
                 attempts.increment()
@@ -167,14 +167,14 @@ struct RetryStrategyTests {
     func cancellationStops() async throws {
         let clock = ManualClock()
         let retry = try RetryStrategy(maxAttempts: 5, backoff: .constant(.seconds(10)), clock: clock)
-        let calls = Counter()
+        let calls = CallCounter()
         let task = Task {
             try await retry.execute { () -> Int in
                 calls.increment()
                 throw Boom()
             }
         }
-        await clock.waitForSleepers(1)
+        try await clock.waitForSleepers(1)
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
         #expect(calls.count == 1)

@@ -3,13 +3,13 @@ import InterchangeTesting
 import Resilience
 import Testing
 
-@Suite("SingleFlightCache")
+@Suite("SingleFlightCache", .timeLimit(.minutes(1)))
 struct SingleFlightCacheTests {
-    @Test("N concurrent callers for a missing key cause one load, and all get its value", .timeLimit(.minutes(1)))
+    @Test("N concurrent callers for a missing key cause one load, and all get its value")
     func singleFlight() async throws {
         let clock = ManualClock()
         let cache = try SingleFlightCache<String, Int>(ttl: .seconds(60), clock: clock)
-        let loads = Counter()
+        let loads = CallCounter()
         let gate = Gate()
         try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<50 {
@@ -36,7 +36,7 @@ struct SingleFlightCacheTests {
     func ttl() async throws {
         let clock = ManualClock()
         let cache = try SingleFlightCache<String, Int>(ttl: .seconds(60), clock: clock)
-        let loads = Counter()
+        let loads = CallCounter()
         let first = try await cache.value(for: "k") { loads.increment() }
         clock.advance(by: .seconds(59))
         let second = try await cache.value(for: "k") { loads.increment() }
@@ -60,10 +60,10 @@ struct SingleFlightCacheTests {
         await #expect(throws: Boom.self) { try await cache.value(for: "k") { throw Boom() } }
     }
 
-    @Test("every caller waiting for a failed load gets its error, when there is nothing stale", .timeLimit(.minutes(1)))
+    @Test("every caller waiting for a failed load gets its error, when there is nothing stale")
     func sharedError() async throws {
         let cache = try SingleFlightCache<String, Int>(ttl: .seconds(60))
-        let loads = Counter()
+        let loads = CallCounter()
         let gate = Gate()
         try await withThrowingTaskGroup(of: Result<Int, Boom>.self) { group in
             for _ in 0..<10 {
@@ -91,10 +91,10 @@ struct SingleFlightCacheTests {
         #expect(loads.count == 1)
     }
 
-    @Test("when the loading caller is cancelled, a waiting caller loads instead of failing", .timeLimit(.minutes(1)))
+    @Test("when the loading caller is cancelled, a waiting caller loads instead of failing")
     func cancelledLoader() async throws {
         let cache = try SingleFlightCache<String, Int>(ttl: .seconds(60))
-        let loads = Counter()
+        let loads = CallCounter()
         let firstLoadStarted = Gate()
         let neverAdvanced = ManualClock()
         let loader = Task {
@@ -146,8 +146,23 @@ struct SingleFlightCacheTests {
     @Test("least recently used keys are evicted beyond maxEntries")
     func eviction() async throws {
         let cache = try SingleFlightCache<Int, Int>(ttl: .seconds(60), maxEntries: 2)
-        for key in 0..<3 { _ = try await cache.value(for: key) { key } }
+        let loads = CallCounter()
+        func value(_ key: Int) async throws -> Int {
+            try await cache.value(for: key) {
+                loads.increment()
+                return key
+            }.value
+        }
+        _ = try await value(0)
+        _ = try await value(1)
+        _ = try await value(0)  // 0 is now more recently used than 1
+        #expect(loads.count == 2)
+        _ = try await value(2)  // a third key: the least recently used, 1, goes
         #expect(cache.count == 2)
+        _ = try await value(0)
+        #expect(loads.count == 3, "0 was kept")
+        _ = try await value(1)
+        #expect(loads.count == 4, "1 was evicted and loads again")
     }
 
     @Test("invalid settings name the field")

@@ -4,7 +4,7 @@ import Resilience
 import Synchronization
 import Testing
 
-@Suite("Timeout")
+@Suite("Timeout", .timeLimit(.minutes(1)))
 struct TimeoutTests {
     @Test("cancels work that outlives the timeout and throws TimeoutError")
     func cancelsSlowWork() async throws {
@@ -22,7 +22,7 @@ struct TimeoutTests {
                 return 1
             }
         }
-        await clock.waitForSleepers(2)  // the work and the timer
+        try await clock.waitForSleepers(2)  // the work and the timer
         clock.advance(by: .seconds(2))
         await #expect(throws: TimeoutError(timeout: .seconds(2))) { try await call.value }
         #expect(sawCancellation.withLock { $0 })
@@ -38,7 +38,7 @@ struct TimeoutTests {
                 return 42
             }
         }
-        await clock.waitForSleepers(2)
+        try await clock.waitForSleepers(2)
         clock.advance(by: .seconds(1))
         #expect(try await call.value == 42)
     }
@@ -84,7 +84,7 @@ struct ResiliencePipelineTests {
             configuration: .init(slidingWindow: .countBased(size: 3), minimumNumberOfCalls: 3),
             clock: clock
         )
-        let calls = Counter()
+        let calls = CallCounter()
         let pipeline = try ResiliencePipeline<String> {
             Fallback { _ in "fallback" }
             try RetryStrategy(maxAttempts: 10, backoff: .constant(.milliseconds(1)), clock: clock)

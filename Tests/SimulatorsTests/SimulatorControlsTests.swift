@@ -98,7 +98,7 @@ struct SimulatorControlsTests {
         let simulator = OpenWeatherMapSimulator(now: date.now, controls: SimulatorControls(.init(latency: .milliseconds(120)), clock: clock))
         try await withSimulators([simulator]) { client in
             async let delayed = client.execute(uri: "/geo/1.0/direct?q=Berlin&appid=\(key)", method: .get)
-            await clock.waitForSleepers(1)
+            try await clock.waitForSleepers(1)
             #expect(clock.sleeps == [.milliseconds(120)])
             clock.advance(by: .milliseconds(120))
             let slow = try await delayed

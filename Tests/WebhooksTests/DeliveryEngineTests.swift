@@ -4,13 +4,12 @@ import InterchangeCore
 import InterchangeTesting
 import Persistence
 import Resilience
-import Synchronization
 import Testing
 import WebhooksInbound
 import WebhooksOutbound
 import WebhooksSigning
 
-@Suite("Webhook delivery engine", .serialized)
+@Suite("Webhook delivery engine", .serialized, .timeLimit(.minutes(1)))
 struct DeliveryEngineTests {
     static let schedule: [Duration] = WebhookDeliveryEngine.Configuration.svixSchedule
     /// One key for every engine a test starts, as a restarted process reads the same key.
@@ -277,7 +276,7 @@ struct DeliveryEngineTests {
     @Test("at most maxConcurrency deliveries are in flight to one endpoint")
     func perEndpointConcurrency() async throws {
         try await withEngine(.sqlite) { engine, server in
-            let probe = InFlightProbe()
+            let probe = ConcurrencyProbe()
             server.handle("/slow") { _ in
                 probe.enter()
                 try await Task.sleep(for: .milliseconds(50))
@@ -358,16 +357,4 @@ struct DeliveryEngineTests {
             #expect { try WebhookDeliveryEngine.Configuration(jitter: 2).validate() } throws: { ($0 as? ConfigurationError)?.field == "jitter" }
         }
     }
-}
-
-final class InFlightProbe: Sendable {
-    private let state = Mutex((current: 0, peak: 0))
-    func enter() {
-        state.withLock {
-            $0.current += 1
-            $0.peak = max($0.peak, $0.current)
-        }
-    }
-    func leave() { state.withLock { $0.current -= 1 } }
-    var peak: Int { state.withLock { $0.peak } }
 }

@@ -6,13 +6,12 @@ import InterchangeCore
 import InterchangeTesting
 import Persistence
 import ServiceRuntime
-import Synchronization
 import Testing
 import WebhooksInbound
 import WebhooksOutbound
 import WebhooksSigning
 
-@Suite("Webhook inbox and receiver")
+@Suite("Webhook inbox and receiver", .timeLimit(.minutes(1)))
 struct InboxTests {
     func inbox(_ database: Database, clock: ManualClock) async throws -> WebhookInbox {
         try await database.migrate(WebhookInbox.migrations)
@@ -34,26 +33,26 @@ struct InboxTests {
         try await TestDatabase.with(kind) { database in
             let clock = ManualClock()
             let inbox = try await inbox(database, clock: clock)
-            let accepted = Locked(0)
+            let accepted = CallCounter()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<40 {
                     group.addTask {
                         if try await inbox.record(source: "stripe", eventID: "evt_same", eventType: "x", payload: Data("{}".utf8)) == .accepted {
-                            accepted.withLock { $0 += 1 }
+                            accepted.increment()
                         }
                     }
                 }
                 try await group.waitForAll()
             }
-            #expect(accepted.withLock { $0 } == 1)
-            let handled = Locked<[String]>([])
+            #expect(accepted.count == 1)
+            let handled = LockedValue<[String]>([])
             let processor = InboxProcessor(inbox: inbox, clock: clock, now: clock.dateProvider) { event in
-                handled.withLock { $0.append(event.id) }
+                handled.append(event.id)
             }
             await withTaskGroup(of: Int.self) { group in
                 for _ in 0..<4 { group.addTask { await processor.processDue() } }
             }
-            #expect(handled.withLock { $0 } == ["evt_same"])
+            #expect(handled.value == ["evt_same"])
             #expect(try await inbox.counts() == ["processed": 1])
         }
     }
@@ -64,10 +63,10 @@ struct InboxTests {
             let clock = ManualClock()
             let inbox = try await inbox(database, clock: clock)
             _ = try await inbox.record(source: "s", eventID: "e1", eventType: nil, payload: Data("{}".utf8))
-            let calls = Locked(0)
+            let calls = CallCounter()
             let processor = InboxProcessor(inbox: inbox, maxAttempts: 3, backoff: try .constant(.seconds(10)), clock: clock, now: clock.dateProvider)
             { _ in
-                calls.withLock { $0 += 1 }
+                calls.increment()
                 struct Refused: Error {}
                 throw Refused()
             }
@@ -79,7 +78,7 @@ struct InboxTests {
             #expect(await processor.processDue() == 1)
             clock.advance(by: .seconds(3600))
             #expect(await processor.processDue() == 0)
-            #expect(calls.withLock { $0 } == 3)
+            #expect(calls.count == 3)
             #expect(try await inbox.counts() == ["failed": 1])
         }
     }
@@ -91,14 +90,14 @@ struct InboxTests {
             let inbox = try await inbox(database, clock: clock)
             _ = try await inbox.record(source: "s", eventID: "e1", eventType: nil, payload: Data("{}".utf8))
             #expect(try await inbox.claim(limit: 10, lease: .seconds(60)).count == 1)  // ...and then the process dies
-            let handled = Locked(0)
+            let handled = CallCounter()
             let processor = InboxProcessor(inbox: inbox, lease: .seconds(60), clock: clock, now: clock.dateProvider) { _ in
-                handled.withLock { $0 += 1 }
+                handled.increment()
             }
             #expect(await processor.processDue() == 0)
             clock.advance(by: .seconds(61))
             #expect(await processor.processDue() == 1)
-            #expect(handled.withLock { $0 } == 1)
+            #expect(handled.count == 1)
         }
     }
 
@@ -147,10 +146,3 @@ struct InboxTests {
 
 /// The problem+json middleware, as every Interchange service installs it.
 typealias ServiceRuntimeProblems = ProblemMiddleware<BasicRequestContext>
-
-/// A value shared between a test and the closures it runs.
-final class Locked<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
-    init(_ value: Value) { storage = Mutex(value) }
-    func withLock<R: Sendable>(_ body: (inout sending Value) -> sending R) -> R { storage.withLock(body) }
-}

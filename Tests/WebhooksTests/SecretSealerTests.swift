@@ -7,7 +7,7 @@ import Testing
 
 @testable import WebhooksOutbound
 
-@Suite("Endpoint secrets encrypted at rest", .serialized)
+@Suite("Endpoint secrets encrypted at rest", .serialized, .timeLimit(.minutes(1)))
 struct SecretSealerTests {
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

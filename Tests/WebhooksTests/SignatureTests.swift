@@ -95,10 +95,33 @@ struct SignatureTests {
     func rotation(scheme: WebhookSignatureScheme) throws {
         let old = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         let new = "whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldA=="
+        let stranger = "whsec_c29tZXRoaW5nIGVsc2UgZW50aXJlbHk="
         let signer = WebhookSigner(scheme: scheme)
         let signed = try signer.sign(payload: body, secrets: [new, old], id: "msg_1", timestamp: now)
-        for accepted in [[old], [new], ["whsec_c29tZXRoaW5nIGVsc2UgZW50aXJlbHk=", new]] {
-            _ = try signer.verify(payload: body, headers: headers(signed), secrets: accepted, now: now)
+        for accepted in [[old], [new], [stranger, new]] {
+            #expect(try signer.verify(payload: body, headers: headers(signed), secrets: accepted, now: now).timestamp == now)
+        }
+        #expect {
+            try signer.verify(payload: body, headers: headers(signed), secrets: [stranger], now: now)
+        } throws: { ($0 as? WebhookVerificationError)?.code == .noMatchingSignature }
+
+        // A bad signature — a well-formed HMAC under a secret the receiver does not hold — first in the header.
+        let signatureHeader = scheme == .stripe ? "Stripe-Signature" : "webhook-signature"
+        let bad = try #require(try signer.sign(payload: body, secrets: [stranger], id: "msg_1", timestamp: now)[signatureHeader])
+        let good = try #require(signed[signatureHeader])
+        let withBad =
+            switch scheme {
+            case .standard: "\(bad) \(good)"  // v1,<bad> v1,<new> v1,<old>
+            case .stripe: bad + "," + good.split(separator: ",").dropFirst().joined(separator: ",")  // t=…,v1=<bad>,v1=<new>,v1=<old>
+            }
+        func replacingSignature(_ value: String) -> (String) -> String? {
+            { name in name.lowercased() == signatureHeader.lowercased() ? value : signed[name] }
+        }
+        #expect {
+            try signer.verify(payload: body, headers: replacingSignature(bad), secrets: [old], now: now)
+        } throws: { ($0 as? WebhookVerificationError)?.code == .noMatchingSignature }
+        for accepted in [[old], [new]] {
+            #expect(try signer.verify(payload: body, headers: replacingSignature(withBad), secrets: accepted, now: now).timestamp == now)
         }
     }
 
@@ -150,12 +173,11 @@ struct SignatureTests {
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         let signer = WebhookSigner(scheme: .stripe)
         let signed = try signer.sign(payload: body, secrets: [secret], timestamp: now)
-        do {
-            _ = try signer.verify(payload: Data("x".utf8), headers: headers(signed), secrets: [secret], now: now)
-        } catch {
-            let text = "\(error)"
-            #expect(!text.contains(secret))
-            #expect(!text.contains(signed["Stripe-Signature"]!.dropFirst(15)))
+        let error = #expect(throws: WebhookVerificationError.self) {
+            try signer.verify(payload: Data("x".utf8), headers: headers(signed), secrets: [secret], now: now)
         }
+        let text = "\(try #require(error))"
+        #expect(!text.contains(secret))
+        #expect(!text.contains(try #require(signed["Stripe-Signature"]).dropFirst(15)))
     }
 }
