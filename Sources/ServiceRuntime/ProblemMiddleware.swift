@@ -103,7 +103,14 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case .typeMismatch(let type, _): "must be of type \(type)"
         case .valueNotFound(let type, _): "must not be null (expected \(type))"
         case .dataCorrupted(let context):
-            context.codingPath.isEmpty ? "body is not valid JSON" : "has an invalid value: \(context.debugDescription)"
+            // Foundation's syntax error says so (with no underlying error on Linux); any other refusal at the top (an
+            // unknown property, a parameter no type accepts) says what it refused.
+            if context.codingPath.isEmpty {
+                context.underlyingError != nil || context.debugDescription.contains("not valid JSON")
+                    ? "body is not valid JSON" : context.debugDescription
+            } else {
+                "has an invalid value: \(context.debugDescription)"
+            }
         @unknown default: "is invalid"
         }
     }

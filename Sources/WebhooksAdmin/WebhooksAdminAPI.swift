@@ -1,56 +1,62 @@
 import Foundation
 import InterchangeCore
 import OpenAPIRuntime
-import Webhooks
+import ServiceRuntime
+import WebhooksOutbound
+import WebhooksSigning
 
 /// The webhooks admin API (openapi/webhooks-admin.yaml), implemented over ``WebhookDeliveryEngine``.
 ///
 /// The handlers only translate: requests into engine calls, engine values into the contract's shapes, and domain
-/// errors into problem responses (`404` for an unknown id, `422` naming the field for invalid input).
+/// errors into problem responses. A request that breaks the document is a `400` naming the field or parameter
+/// (``AdminRequestRules`` checks what the generated decoder does not: patterns, lengths, ranges); an unknown id is
+/// a `404`; a value the document allows but the engine refuses (a private target, a payload over its limit) is a
+/// `422` naming the field. Errors are thrown as ``ProblemError`` and rendered by ``ProblemMiddleware``.
 struct WebhooksAdminAPI: APIProtocol {
     let engine: WebhookDeliveryEngine
 
     func listEndpoints(_ input: Operations.ListEndpoints.Input) async throws -> Operations.ListEndpoints.Output {
-        do {
-            return .ok(.init(body: .json(.init(endpoints: try await engine.store.endpoints().map(Self.endpoint)))))
-        } catch {
-            return .default(statusCode: Self.status(error), try Self.problem(error))
-        }
+        try await answering { .ok(.init(body: .json(.init(endpoints: try await engine.store.endpoints().map(Self.endpoint))))) }
     }
 
     func createEndpoint(_ input: Operations.CreateEndpoint.Input) async throws -> Operations.CreateEndpoint.Output {
-        do {
-            guard case .json(let body) = input.body else { throw ConfigurationError(field: "body", reason: "must be JSON") }
+        try await answering {
+            guard case .json(let body) = input.body else { throw ProblemError.invalidBody("must be JSON") }
+            try AdminRequestRules.check(url: body.url)
+            try AdminRequestRules.check(description: body.description)
+            try AdminRequestRules.check(eventTypes: body.eventTypes)
+            try AdminRequestRules.check(secret: body.secret)
+            try AdminRequestRules.check(maxConcurrency: body.maxConcurrency)
             let endpoint = try await engine.createEndpoint(
                 url: body.url,
                 description: body.description ?? "",
                 eventTypes: body.eventTypes ?? [],
-                scheme: body.scheme.map { WebhookSignatureScheme(rawValue: $0.rawValue) ?? .standard } ?? .standard,
+                scheme: body.scheme.map(Self.scheme) ?? .standard,
                 secret: body.secret,
                 maxConcurrency: body.maxConcurrency
             )
             return .created(.init(body: .json(.init(endpoint: Self.endpoint(endpoint), secret: endpoint.secret))))
-        } catch {
-            return .default(statusCode: Self.status(error), try Self.problem(error))
         }
     }
 
     func getEndpoint(_ input: Operations.GetEndpoint.Input) async throws -> Operations.GetEndpoint.Output {
-        do {
-            guard let endpoint = try await engine.store.endpoint(id: input.path.endpointId) else {
-                throw WebhookAdminError.endpointNotFound(input.path.endpointId)
-            }
+        try await answering {
+            let id = try AdminRequestRules.endpointID(input.path.endpointId)
+            guard let endpoint = try await engine.store.endpoint(id: id) else { throw WebhookAdminError.endpointNotFound(id) }
             return .ok(.init(body: .json(Self.endpoint(endpoint))))
-        } catch {
-            return .default(statusCode: Self.status(error), try Self.problem(error))
         }
     }
 
     func updateEndpoint(_ input: Operations.UpdateEndpoint.Input) async throws -> Operations.UpdateEndpoint.Output {
-        do {
-            guard case .json(let body) = input.body else { throw ConfigurationError(field: "body", reason: "must be JSON") }
+        try await answering {
+            let id = try AdminRequestRules.endpointID(input.path.endpointId)
+            guard case .json(let body) = input.body else { throw ProblemError.invalidBody("must be JSON") }
+            if let url = body.url { try AdminRequestRules.check(url: url) }
+            try AdminRequestRules.check(description: body.description)
+            try AdminRequestRules.check(eventTypes: body.eventTypes)
+            try AdminRequestRules.check(maxConcurrency: body.maxConcurrency)
             let endpoint = try await engine.updateEndpoint(
-                id: input.path.endpointId,
+                id: id,
                 url: body.url,
                 description: body.description,
                 eventTypes: body.eventTypes,
@@ -58,88 +64,86 @@ struct WebhooksAdminAPI: APIProtocol {
                 maxConcurrency: body.maxConcurrency
             )
             return .ok(.init(body: .json(Self.endpoint(endpoint))))
-        } catch {
-            return .default(statusCode: Self.status(error), try Self.problem(error))
         }
     }
 
     func deleteEndpoint(_ input: Operations.DeleteEndpoint.Input) async throws -> Operations.DeleteEndpoint.Output {
-        do {
-            try await engine.deleteEndpoint(id: input.path.endpointId)
+        try await answering {
+            try await engine.deleteEndpoint(id: try AdminRequestRules.endpointID(input.path.endpointId))
             return .noContent(.init())
-        } catch {
-            return .default(statusCode: Self.status(error), try Self.problem(error))
         }
     }
 
     func rotateSecret(_ input: Operations.RotateSecret.Input) async throws -> Operations.RotateSecret.Output {
-        do {
+        try await answering {
+            let id = try AdminRequestRules.endpointID(input.path.endpointId)
             var secret: String?
             var overlap: Duration?
             if case .json(let body) = input.body {
+                try AdminRequestRules.check(secret: body.secret)
+                try AdminRequestRules.check(overlapSeconds: body.overlapSeconds)
                 secret = body.secret
                 overlap = body.overlapSeconds.map { .seconds($0) }
             }
-            let endpoint = try await engine.rotateSecret(endpointID: input.path.endpointId, newSecret: secret, overlap: overlap)
+            let endpoint = try await engine.rotateSecret(endpointID: id, newSecret: secret, overlap: overlap)
             return .ok(.init(body: .json(.init(endpoint: Self.endpoint(endpoint), secret: endpoint.secret))))
-        } catch {
-            return .default(statusCode: Self.status(error), try Self.problem(error))
         }
     }
 
     func sendTestEvent(_ input: Operations.SendTestEvent.Input) async throws -> Operations.SendTestEvent.Output {
-        do {
-            return .accepted(.init(body: .json(Self.delivery(try await engine.sendTestEvent(to: input.path.endpointId)))))
-        } catch {
-            return .default(statusCode: Self.status(error), try Self.problem(error))
+        try await answering {
+            let id = try AdminRequestRules.endpointID(input.path.endpointId)
+            return .accepted(.init(body: .json(Self.delivery(try await engine.sendTestEvent(to: id)))))
         }
     }
 
     func replayFailed(_ input: Operations.ReplayFailed.Input) async throws -> Operations.ReplayFailed.Output {
-        do {
-            guard case .json(let body) = input.body else { throw ConfigurationError(field: "body", reason: "must be JSON") }
-            let count = try await engine.replayFailed(endpointID: input.path.endpointId, since: body.since)
+        try await answering {
+            let id = try AdminRequestRules.endpointID(input.path.endpointId)
+            guard case .json(let body) = input.body else { throw ProblemError.invalidBody("must be JSON") }
+            let count = try await engine.replayFailed(endpointID: id, since: body.since)
             return .ok(.init(body: .json(.init(replayed: count))))
-        } catch {
-            return .default(statusCode: Self.status(error), try Self.problem(error))
         }
     }
 
     func publishMessage(_ input: Operations.PublishMessage.Input) async throws -> Operations.PublishMessage.Output {
-        do {
-            guard case .json(let body) = input.body else { throw ConfigurationError(field: "body", reason: "must be JSON") }
+        try await answering {
+            guard case .json(let body) = input.body else { throw ProblemError.invalidBody("must be JSON") }
+            try AdminRequestRules.check(messageID: body.id)
+            try AdminRequestRules.check(eventType: body.eventType)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let payload = try encoder.encode(body.payload)
             let publication = try await engine.publish(eventType: body.eventType, payload: payload, messageID: body.id)
             return .accepted(.init(body: .json(.init(messageId: publication.messageID, deliveryIds: publication.deliveryIDs))))
-        } catch {
-            return .default(statusCode: Self.status(error), try Self.problem(error))
         }
     }
 
     func listDeliveries(_ input: Operations.ListDeliveries.Input) async throws -> Operations.ListDeliveries.Output {
-        do {
+        try await answering {
             let limit = input.query.limit ?? 50
-            guard (1...200).contains(limit) else { throw ConfigurationError(field: "limit", reason: "must be between 1 and 200 (got \(limit))") }
+            guard (1...200).contains(limit) else { throw ProblemError.invalidParameter("limit", "must be between 1 and 200 (got \(limit))") }
             let deliveries = try await engine.store.deliveries(
                 endpointID: input.query.endpointId,
-                status: input.query.status.flatMap { WebhookDelivery.Status(rawValue: $0.rawValue) },
+                status: input.query.status.map { status -> WebhookDelivery.Status in
+                    switch status {
+                    case .pending: .pending
+                    case .succeeded: .succeeded
+                    case .failed: .failed
+                    }
+                },
                 before: input.query.before,
                 limit: limit
             )
             let next = deliveries.count == limit ? deliveries.last?.createdAt : nil
             return .ok(.init(body: .json(.init(deliveries: deliveries.map(Self.delivery), nextBefore: next))))
-        } catch {
-            return .default(statusCode: Self.status(error), try Self.problem(error))
         }
     }
 
     func getDelivery(_ input: Operations.GetDelivery.Input) async throws -> Operations.GetDelivery.Output {
-        do {
-            guard let delivery = try await engine.store.delivery(id: input.path.deliveryId) else {
-                throw WebhookAdminError.deliveryNotFound(input.path.deliveryId)
-            }
+        try await answering {
+            let id = try AdminRequestRules.deliveryID(input.path.deliveryId)
+            guard let delivery = try await engine.store.delivery(id: id) else { throw WebhookAdminError.deliveryNotFound(id) }
             let attempts = try await engine.store.attempts(deliveryID: delivery.id).map { attempt in
                 Components.Schemas.Attempt(
                     attempt: attempt.attempt,
@@ -151,20 +155,59 @@ struct WebhooksAdminAPI: APIProtocol {
                 )
             }
             return .ok(.init(body: .json(.init(delivery: Self.delivery(delivery), attempts: attempts))))
-        } catch {
-            return .default(statusCode: Self.status(error), try Self.problem(error))
         }
     }
 
     func replayDelivery(_ input: Operations.ReplayDelivery.Input) async throws -> Operations.ReplayDelivery.Output {
-        do {
-            return .accepted(.init(body: .json(Self.delivery(try await engine.replay(deliveryID: input.path.deliveryId)))))
-        } catch {
-            return .default(statusCode: Self.status(error), try Self.problem(error))
+        try await answering {
+            let id = try AdminRequestRules.deliveryID(input.path.deliveryId)
+            return .accepted(.init(body: .json(Self.delivery(try await engine.replay(deliveryID: id)))))
         }
     }
 
-    // MARK: Translation
+    /// Runs a handler body, turning domain errors into the contract's problems: an unknown id is a `404`, a value
+    /// the engine refuses is a `422` naming the field; anything unexpected is rethrown, for the server's 500.
+    private func answering<Output>(_ body: () async throws -> Output) async throws -> Output {
+        do {
+            return try await body()
+        } catch let notFound as WebhookAdminError {
+            throw ProblemError.notFound(notFound.description)
+        } catch let invalid as ConfigurationError {
+            throw ProblemError(
+                ProblemDetails(
+                    status: 422,
+                    title: "Invalid field",
+                    detail: invalid.description,
+                    type: ProblemError.typeBase + "invalid-field",
+                    extensions: ["field": .string(invalid.field)]
+                )
+            )
+        }
+    }
+
+    // MARK: Translation (exhaustive: a new case in the domain fails to compile here rather than mapping silently)
+
+    static func scheme(_ scheme: WebhookSignatureScheme) -> Components.Schemas.Scheme {
+        switch scheme {
+        case .standard: .standard
+        case .stripe: .stripe
+        }
+    }
+
+    static func scheme(_ scheme: Components.Schemas.Scheme) -> WebhookSignatureScheme {
+        switch scheme {
+        case .standard: .standard
+        case .stripe: .stripe
+        }
+    }
+
+    static func status(_ status: WebhookDelivery.Status) -> Components.Schemas.DeliveryStatus {
+        switch status {
+        case .pending: .pending
+        case .succeeded: .succeeded
+        case .failed: .failed
+        }
+    }
 
     static func endpoint(_ endpoint: WebhookEndpoint) -> Components.Schemas.Endpoint {
         Components.Schemas.Endpoint(
@@ -172,7 +215,7 @@ struct WebhooksAdminAPI: APIProtocol {
             url: endpoint.url,
             description: endpoint.description,
             eventTypes: endpoint.eventTypes,
-            scheme: Components.Schemas.Scheme(rawValue: endpoint.scheme.rawValue) ?? .standard,
+            scheme: scheme(endpoint.scheme),
             enabled: endpoint.enabled,
             disabledReason: endpoint.disabledReason,
             failingSince: endpoint.failingSince,
@@ -189,7 +232,7 @@ struct WebhooksAdminAPI: APIProtocol {
             messageId: delivery.messageID,
             endpointId: delivery.endpointID,
             eventType: delivery.eventType,
-            status: Components.Schemas.DeliveryStatus(rawValue: delivery.status.rawValue) ?? .failed,
+            status: status(delivery.status),
             attempts: delivery.attempts,
             maxAttempts: delivery.maxAttempts,
             nextAttemptAt: delivery.nextAttemptAt,
@@ -198,32 +241,5 @@ struct WebhooksAdminAPI: APIProtocol {
             createdAt: delivery.createdAt,
             updatedAt: delivery.updatedAt
         )
-    }
-
-    static func status(_ error: any Error) -> Int {
-        switch error {
-        case is WebhookAdminError: 404
-        case is ConfigurationError: 422
-        default: 500
-        }
-    }
-
-    /// The problem for a domain error; anything unexpected is rethrown, for the server's 500 handling.
-    static func problem(_ error: any Error) throws -> Components.Responses.Problem {
-        let base = "https://interchange.dev/problems/"
-        switch error {
-        case let notFound as WebhookAdminError:
-            return .init(
-                body: .applicationProblemJson(.init(_type: base + "not-found", title: "Not Found", status: 404, detail: notFound.description))
-            )
-        case let invalid as ConfigurationError:
-            return .init(
-                body: .applicationProblemJson(
-                    .init(_type: base + "invalid-field", title: "Invalid field", status: 422, detail: invalid.description, field: invalid.field)
-                )
-            )
-        default:
-            throw error
-        }
     }
 }

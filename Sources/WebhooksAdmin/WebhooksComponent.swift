@@ -7,7 +7,8 @@ import OpenAPIRuntime
 import Persistence
 import ServiceLifecycle
 import ServiceRuntime
-import Webhooks
+import WebhooksOutbound
+import WebhooksSigning
 
 /// The webhooks component: the delivery engine (a background service) and its admin API under `/admin/webhooks`.
 ///
@@ -28,19 +29,30 @@ public struct WebhooksComponent: Component {
         self.adminToken = adminToken
     }
 
+    /// openapi/webhooks-admin.yaml, the file the API is generated from, served at `/admin/webhooks/openapi.yaml`
+    /// (without the admin token: it holds no secret).
+    public static func openAPIDocument() throws -> OpenAPIDocument {
+        try OpenAPIDocument(servedAt: "/admin/webhooks/openapi.yaml", contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "yaml"))
+    }
+
     public func addRoutes(to router: Router<BasicRequestContext>) throws {
+        try Self.openAPIDocument().addRoute(to: router)
         try WebhooksAdminAPI(engine: engine).registerHandlers(
             on: router,
             serverURL: try Servers.Server1.url(),
-            configuration: .init(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
-            middlewares: [AdminTokenMiddleware(token: adminToken)]
+            configuration: .init(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
+            middlewares: [AdminTokenMiddleware(token: adminToken), RequestBodyRules()]
         )
     }
 
     public var services: [any Service] { [EngineService(engine: engine)] }
 
     public func checkHealth() async throws {
-        _ = try await engine.store.deliveryCounts()
+        do {
+            _ = try await engine.store.deliveryCounts()
+        } catch {
+            throw HealthCheckFailure.databaseUnavailable(error)
+        }
     }
 
     /// Runs the engine and closes its connections when it stops.
