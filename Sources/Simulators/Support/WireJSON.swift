@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import InterchangeCore
 
 /// A JSON document written exactly as an upstream API writes it: members in a chosen order, numbers with the
 /// precision the API uses (`23.0`, `0.00`, `285`), non-ASCII as raw UTF-8 and `/` unescaped, no whitespace.
@@ -82,19 +83,7 @@ enum WireJSON: Sendable, Equatable {
     }
 
     private static func writeString(_ value: String, to output: inout String) {
-        output += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20: output += String(format: "\\u%04x", scalar.value)
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
+        JSONString.append(value, to: &output)
     }
 }
 
