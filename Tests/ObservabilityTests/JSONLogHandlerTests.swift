@@ -1,16 +1,13 @@
 import Foundation
+import InterchangeTesting
 import Logging
 import Observability
-import Synchronization
 import Testing
 
 @Suite("JSONLogHandler")
 struct JSONLogHandlerTests {
-    final class Lines: Sendable {
-        private let storage = Mutex<[String]>([])
-        func append(_ line: String) { storage.withLock { $0.append(line) } }
-        var all: [String] { storage.withLock { $0 } }
-    }
+    /// The lines a handler wrote.
+    typealias Lines = LockedValue<[String]>
 
     /// A logger whose lines land in `lines`, with `provider` as its metadata provider.
     func logger(label: String, lines: Lines, provider: Logger.MetadataProvider? = nil) -> Logger {
@@ -27,11 +24,11 @@ struct JSONLogHandlerTests {
 
     @Test("a line is one JSON object with timestamp, level, component, logger, message, trace and span ids, and metadata")
     func fields() throws {
-        let lines = Lines()
+        let lines = Lines([])
         let provider = Logger.MetadataProvider { ["trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7"] }
         let logger = logger(label: "interchange.webhooks", lines: lines, provider: provider)
         logger.info("endpoint disabled", metadata: ["endpoint": "ep_1", "attempts": Logger.MetadataValue.stringConvertible(3), "tags": ["a", "b"]])
-        let line = try #require(lines.all.first)
+        let line = try #require(lines.value.first)
         let object = try object(line)
         #expect(object["level"] as? String == "info")
         #expect(object["component"] as? String == "webhooks")
@@ -48,29 +45,29 @@ struct JSONLogHandlerTests {
 
     @Test("quotes, backslashes, newlines and control characters in messages stay one valid line")
     func escaping() throws {
-        let lines = Lines()
+        let lines = Lines([])
         logger(label: "interchange", lines: lines).warning("line one\nline \"two\" \\ \u{01}\ttab")
-        let object = try object(try #require(lines.all.first))
+        let object = try object(try #require(lines.value.first))
         #expect(object["message"] as? String == "line one\nline \"two\" \\ \u{01}\ttab")
     }
 
     @Test("a component named in the metadata wins over the label; errors carry their source")
     func componentAndSource() throws {
-        let lines = Lines()
+        let lines = Lines([])
         logger(label: "interchange", lines: lines).error("boom", metadata: ["component": "shop"])
-        let object = try object(try #require(lines.all.first))
+        let object = try object(try #require(lines.value.first))
         #expect(object["component"] as? String == "shop")
         #expect((object["source"] as? String)?.contains("JSONLogHandlerTests.swift:") == true)
     }
 
     @Test("lines below the handler's level are not written")
     func level() {
-        let lines = Lines()
+        let lines = Lines([])
         var logger = logger(label: "interchange", lines: lines)
         logger.logLevel = .warning
         logger.info("quiet")
         logger.warning("loud")
-        #expect(lines.all.count == 1)
+        #expect(lines.value.count == 1)
     }
 }
 

@@ -6,7 +6,7 @@ import SQLKit
 import Synchronization
 import Testing
 
-@Suite("Database: SQLite and PostgreSQL behind one API")
+@Suite("Database: SQLite and PostgreSQL behind one API", .timeLimit(.minutes(1)))
 struct DatabaseTests {
     static let migrations = [
         Migration("test-1") { sql, _ in

@@ -3,21 +3,15 @@ import Hummingbird
 import HummingbirdTesting
 import InterchangeTesting
 import ServiceRuntime
-import Synchronization
 import Testing
 
 @Suite("ResponseMicroCache")
 struct ResponseMicroCacheTests {
-    /// Counts handler calls, so a test sees which requests were rendered and which replayed.
-    final class Renders: Sendable {
-        let count = Atomic<Int>(0)
-        func next() -> Int { count.add(1, ordering: .relaxed).newValue }
-        var value: Int { count.load(ordering: .relaxed) }
-    }
-
+    /// An app whose handlers count their calls in `renders`, so a test sees which requests were rendered and
+    /// which replayed.
     func app(
         clock: ManualClock,
-        renders: Renders,
+        renders: CallCounter,
         ttl: Duration = .seconds(1),
         maxEntries: Int = 10,
         maxBodySize: Int = 1024,
@@ -34,24 +28,24 @@ struct ResponseMicroCacheTests {
                 clock: clock
             )
         )
-        router.get("/api/count") { _, _ in "render \(renders.next())" }
-        router.get("/api/big") { _, _ in String(repeating: "x", count: 2048) + "\(renders.next())" }
+        router.get("/api/count") { _, _ in "render \(renders.increment())" }
+        router.get("/api/big") { _, _ in String(repeating: "x", count: 2048) + "\(renders.increment())" }
         router.get("/api/private") { _, _ in
-            Response(status: .ok, headers: [.cacheControl: "private"], body: .init(byteBuffer: .init(string: "\(renders.next())")))
+            Response(status: .ok, headers: [.cacheControl: "private"], body: .init(byteBuffer: .init(string: "\(renders.increment())")))
         }
         router.get("/api/missing") { _, _ -> Response in
-            _ = renders.next()
+            _ = renders.increment()
             return Response(status: .notFound)
         }
-        router.post("/api/count") { _, _ in "posted \(renders.next())" }
-        router.get("/other") { _, _ in "other \(renders.next())" }
+        router.post("/api/count") { _, _ in "posted \(renders.increment())" }
+        router.get("/other") { _, _ in "other \(renders.increment())" }
         return Application(router: router)
     }
 
     @Test("replays a GET within the TTL with an Age header, renders again after it")
     func replayWithinTTL() async throws {
         let clock = ManualClock()
-        let renders = Renders()
+        let renders = CallCounter()
         try await app(clock: clock, renders: renders).test(.router) { client in
             let first = try await client.execute(uri: "/api/count?city=Oslo", method: .get)
             #expect(String(buffer: first.body) == "render 1")
@@ -65,13 +59,13 @@ struct ResponseMicroCacheTests {
             let fresh = try await client.execute(uri: "/api/count?city=Oslo", method: .get)
             #expect(String(buffer: fresh.body) == "render 2")
         }
-        #expect(renders.value == 2)
+        #expect(renders.count == 2)
     }
 
     @Test("Age counts whole seconds since the answer was rendered")
     func ageInSeconds() async throws {
         let clock = ManualClock()
-        try await app(clock: clock, renders: Renders(), ttl: .seconds(5)).test(.router) { client in
+        try await app(clock: clock, renders: CallCounter(), ttl: .seconds(5)).test(.router) { client in
             _ = try await client.execute(uri: "/api/count", method: .get)
             clock.advance(by: .milliseconds(2500))
             let replayed = try await client.execute(uri: "/api/count", method: .get)
@@ -82,18 +76,18 @@ struct ResponseMicroCacheTests {
 
     @Test("keys on path and query")
     func keyIncludesQuery() async throws {
-        let renders = Renders()
+        let renders = CallCounter()
         try await app(clock: ManualClock(), renders: renders).test(.router) { client in
             let oslo = try await client.execute(uri: "/api/count?city=Oslo", method: .get)
             let bergen = try await client.execute(uri: "/api/count?city=Bergen", method: .get)
             #expect(String(buffer: oslo.body) != String(buffer: bergen.body))
         }
-        #expect(renders.value == 2)
+        #expect(renders.count == 2)
     }
 
     @Test("does not store errors, POSTs, authorised requests, private answers, large bodies or other paths")
     func passesThrough() async throws {
-        let renders = Renders()
+        let renders = CallCounter()
         try await app(clock: ManualClock(), renders: renders).test(.router) { client in
             for _ in 0..<2 {
                 #expect(try await client.execute(uri: "/api/missing", method: .get).status == .notFound)
@@ -105,32 +99,32 @@ struct ResponseMicroCacheTests {
                 _ = try await client.execute(uri: "/other", method: .get)
             }
         }
-        #expect(renders.value == 12)
+        #expect(renders.count == 12)
     }
 
     @Test("holds at most maxEntries, dropping the oldest")
     func boundedEntries() async throws {
         let clock = ManualClock()
-        let renders = Renders()
+        let renders = CallCounter()
         try await app(clock: clock, renders: renders, maxEntries: 2).test(.router) { client in
             _ = try await client.execute(uri: "/api/count?n=1", method: .get)
             clock.advance(by: .milliseconds(10))
             _ = try await client.execute(uri: "/api/count?n=2", method: .get)
             clock.advance(by: .milliseconds(10))
             _ = try await client.execute(uri: "/api/count?n=3", method: .get)  // evicts n=1
-            #expect(renders.value == 3)
+            #expect(renders.count == 3)
             _ = try await client.execute(uri: "/api/count?n=3", method: .get)
             _ = try await client.execute(uri: "/api/count?n=2", method: .get)
-            #expect(renders.value == 3)
+            #expect(renders.count == 3)
             _ = try await client.execute(uri: "/api/count?n=1", method: .get)
-            #expect(renders.value == 4)
+            #expect(renders.count == 4)
         }
     }
 
     @Test("holds at most maxTotalBytes of bodies, dropping the oldest")
     func boundedBytes() async throws {
         let clock = ManualClock()
-        let renders = Renders()
+        let renders = CallCounter()
         // Each answer is "render N": 8 bytes; 20 bytes hold two.
         try await app(clock: clock, renders: renders, maxTotalBytes: 20).test(.router) { client in
             for n in 1...3 {
@@ -139,9 +133,9 @@ struct ResponseMicroCacheTests {
             }
             _ = try await client.execute(uri: "/api/count?n=3", method: .get)
             _ = try await client.execute(uri: "/api/count?n=2", method: .get)
-            #expect(renders.value == 3)
+            #expect(renders.count == 3)
             _ = try await client.execute(uri: "/api/count?n=1", method: .get)
-            #expect(renders.value == 4)
+            #expect(renders.count == 4)
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import InterchangeTesting
 import Simulators
 import Testing
 
@@ -97,21 +98,25 @@ enum GitHub {
 
 @Suite("GitHub GraphQL simulator")
 struct GitHubSimulatorTests {
-    let date = TestDate()
+    /// The simulators' time: the fixtures' recording time until a test moves it.
+    let clock = ManualClock(epoch: fixtureTime)
     let token = "interchange-demo-token"
 
     var query: String { get throws { String(decoding: try fixture("github/repository-query.graphql"), as: UTF8.self) } }
 
-    func request(_ query: String, owner: String = "apple", name: String = "swift-nio") -> ByteBuffer {
-        let body: [String: Any] = ["query": query, "variables": ["owner": owner, "name": name]]
-        return ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: body))
+    func request(_ query: String, owner: String = "apple", name: String = "swift-nio") throws -> ByteBuffer {
+        struct Request: Encodable {
+            var query: String
+            var variables: [String: String]
+        }
+        return ByteBuffer(bytes: try JSONEncoder().encode(Request(query: query, variables: ["owner": owner, "name": name])))
     }
 
     func withSimulator(
         _ simulator: GitHubSimulator? = nil,
         _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
-        try await withSimulators([simulator ?? GitHubSimulator(now: date.now)], body)
+        try await withSimulators([simulator ?? GitHubSimulator(now: clock.dateProvider)], body)
     }
 
     func post(
@@ -162,7 +167,7 @@ struct GitHubSimulatorTests {
             #expect(first.header("x-ratelimit-resource") == "graphql")
             #expect(first.header("X-GitHub-Media-Type") == "github.v3; format=json")
             #expect(first.header("X-GitHub-Request-Id")?.split(separator: ":").map(\.count) == [4, 4, 7, 7, 8])
-            date.advance(by: 60)
+            clock.advance(by: .seconds(60))
             let second = try await post(client, request("{ rateLimit { cost limit remaining resetAt used } }"))
             #expect(second.header("x-ratelimit-remaining") == "4998")
             #expect(second.header("x-ratelimit-reset") == first.header("x-ratelimit-reset"), "the window does not move")
@@ -173,7 +178,7 @@ struct GitHubSimulatorTests {
     @Test("when the budget is spent: HTTP 200, the RATE_LIMIT error, remaining 0; a new window refills it")
     func exhaustion() async throws {
         let query = try query
-        let simulator = GitHubSimulator(rateLimitPerHour: 3, now: date.now)
+        let simulator = GitHubSimulator(rateLimitPerHour: 3, now: clock.dateProvider)
         try await withSimulator(simulator) { client in
             for remaining in ["2", "1", "0"] {
                 let response = try await post(client, request(query))
@@ -194,11 +199,11 @@ struct GitHubSimulatorTests {
             let errors = try limited.decode(GitHub.ErrorsOnly.self)
             #expect(errors.errors.first?.type == "RATE_LIMIT" && errors.errors.first?.code == "graphql_rate_limit")
 
-            date.advance(by: 3_601)
+            clock.advance(by: .seconds(3_601))
             let refilled = try await post(client, request(query))
             #expect(refilled.header("x-ratelimit-remaining") == "2")
         }
-        let legacy = GitHubSimulator(rateLimitPerHour: 1, rateLimitErrorShape: .legacy, now: date.now)
+        let legacy = GitHubSimulator(rateLimitPerHour: 1, rateLimitErrorShape: .legacy, now: clock.dateProvider)
         try await withSimulator(legacy) { client in
             _ = try await post(client, request(query))
             let limited = try await post(client, request(query))
@@ -209,7 +214,7 @@ struct GitHubSimulatorTests {
 
     @Test("budgets are per token")
     func perToken() async throws {
-        let simulator = GitHubSimulator(tokens: ["a", "b"], rateLimitPerHour: 1, now: date.now)
+        let simulator = GitHubSimulator(tokens: ["a", "b"], rateLimitPerHour: 1, now: clock.dateProvider)
         try await withSimulator(simulator) { client in
             let a = try await post(client, request("{ viewer { login } }"), authorization: "bearer a")
             #expect(a.text == #"{"data":{"viewer":{"login":"interchange-demo"}}}"#)

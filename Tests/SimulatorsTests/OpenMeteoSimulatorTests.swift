@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import InterchangeTesting
 import Simulators
 import Testing
 
@@ -75,12 +76,13 @@ enum OpenMeteo {
 
 @Suite("Open-Meteo simulator")
 struct OpenMeteoSimulatorTests {
-    let date = TestDate()
+    /// The simulators' time: the fixtures' recording time until a test moves it.
+    let clock = ManualClock(epoch: fixtureTime)
     static let londonQuery =
         "latitude=51.50853&longitude=-0.12574&current=temperature_2m,relative_humidity_2m,apparent_temperature,weather_code,wind_speed_10m&daily=weather_code,temperature_2m_max,temperature_2m_min,precipitation_sum&timezone=auto&forecast_days=5"
 
     func withSimulator(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        try await withSimulators([OpenMeteoSimulator(now: date.now)], body)
+        try await withSimulators([OpenMeteoSimulator(now: clock.dateProvider)], body)
     }
 
     @Test("geocoding returns results in the recorded shape, most populous first")
@@ -264,7 +266,11 @@ struct OpenMeteoSimulatorTests {
 
     @Test("the two hosts mount under their own base paths")
     func basePaths() async throws {
-        let simulator = OpenMeteoSimulator(geocodingBasePath: "/sim/open-meteo-geocoding", forecastBasePath: "/sim/open-meteo/", now: date.now)
+        let simulator = OpenMeteoSimulator(
+            geocodingBasePath: "/sim/open-meteo-geocoding",
+            forecastBasePath: "/sim/open-meteo/",
+            now: clock.dateProvider
+        )
         #expect(simulator.forecastBasePath == "/sim/open-meteo" && simulator.name == "open-meteo-sim")
         try await withSimulators([simulator]) { client in
             let search = try await client.execute(uri: "/sim/open-meteo-geocoding/v1/search?name=Berlin", method: .get)

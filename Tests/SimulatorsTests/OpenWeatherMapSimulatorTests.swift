@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import InterchangeTesting
 import Simulators
 import Testing
 
@@ -115,13 +116,14 @@ enum OpenWeatherMap {
 @Suite("OpenWeatherMap simulator")
 struct OpenWeatherMapSimulatorTests {
     let key = "interchange-demo-key"
-    let date = TestDate()
+    /// The simulators' time: the fixtures' recording time until a test moves it.
+    let clock = ManualClock(epoch: fixtureTime)
 
     func withSimulator(
         _ simulator: OpenWeatherMapSimulator? = nil,
         _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
-        try await withSimulators([simulator ?? OpenWeatherMapSimulator(now: date.now)], body)
+        try await withSimulators([simulator ?? OpenWeatherMapSimulator(now: clock.dateProvider)], body)
     }
 
     @Test("geocoding returns every London, most populous first, in the recorded shape")
@@ -236,7 +238,7 @@ struct OpenWeatherMapSimulatorTests {
                 #expect(first == second, "\(path)")
             }
             let today = try await client.execute(uri: "/data/2.5/weather?q=Tokyo&appid=\(key)", method: .get).text
-            date.advance(by: 86_400)
+            clock.advance(by: .seconds(86_400))
             let tomorrow = try await client.execute(uri: "/data/2.5/weather?q=Tokyo&appid=\(key)", method: .get).text
             #expect(today != tomorrow)
         }
@@ -274,7 +276,7 @@ struct OpenWeatherMapSimulatorTests {
                 #expect(response.header("X-Cache-Key") == nil)
             }
         }
-        let custom = OpenWeatherMapSimulator(apiKeys: ["mine"], now: date.now)
+        let custom = OpenWeatherMapSimulator(apiKeys: ["mine"], now: clock.dateProvider)
         try await withSimulator(custom) { client in
             let mine = try await client.execute(uri: "/data/2.5/weather?q=London&appid=mine", method: .get)
             let demo = try await client.execute(uri: "/data/2.5/weather?q=London&appid=\(key)", method: .get)

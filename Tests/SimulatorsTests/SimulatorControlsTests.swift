@@ -6,15 +6,16 @@ import InterchangeTesting
 import Simulators
 import Testing
 
-@Suite("Simulator controls")
+@Suite("Simulator controls", .timeLimit(.minutes(1)))
 struct SimulatorControlsTests {
-    let date = TestDate()
+    /// The simulators' time: the fixtures' recording time until a test moves it.
+    let clock = ManualClock(epoch: fixtureTime)
     let key = "interchange-demo-key"
 
     @Test("an error rate fails an exact, evenly spread share of requests")
     func errorRateSequence() async throws {
         let controls = SimulatorControls()
-        let simulator = OpenWeatherMapSimulator(now: date.now, controls: controls)
+        let simulator = OpenWeatherMapSimulator(now: clock.dateProvider, controls: controls)
         try await withSimulators([simulator]) { client in
             controls.errorRate = 0.25
             var statuses: [Int] = []
@@ -41,9 +42,9 @@ struct SimulatorControlsTests {
 
     @Test("an outage answers every API request 503 in each API's own shape, until it ends")
     func outage() async throws {
-        let weather = OpenWeatherMapSimulator(basePath: "/owm", now: date.now)
-        let meteo = OpenMeteoSimulator(geocodingBasePath: "/om", forecastBasePath: "/om", now: date.now)
-        let github = GitHubSimulator(basePath: "/gh", now: date.now)
+        let weather = OpenWeatherMapSimulator(basePath: "/owm", now: clock.dateProvider)
+        let meteo = OpenMeteoSimulator(geocodingBasePath: "/om", forecastBasePath: "/om", now: clock.dateProvider)
+        let github = GitHubSimulator(basePath: "/gh", now: clock.dateProvider)
         try await withSimulators([weather, meteo, github]) { client in
             for controls in [weather.controls, meteo.controls, github.controls] { controls.outage = true }
             let owm = try await client.execute(uri: "/owm/data/2.5/weather?q=Berlin&appid=\(key)", method: .get)
@@ -66,9 +67,9 @@ struct SimulatorControlsTests {
 
     @Test("rateLimited forces each API's own rate-limit answer, after authentication")
     func rateLimited() async throws {
-        let weather = OpenWeatherMapSimulator(basePath: "/owm", now: date.now)
-        let meteo = OpenMeteoSimulator(geocodingBasePath: "/omg", forecastBasePath: "/om", now: date.now)
-        let github = GitHubSimulator(basePath: "/gh", now: date.now)
+        let weather = OpenWeatherMapSimulator(basePath: "/owm", now: clock.dateProvider)
+        let meteo = OpenMeteoSimulator(geocodingBasePath: "/omg", forecastBasePath: "/om", now: clock.dateProvider)
+        let github = GitHubSimulator(basePath: "/gh", now: clock.dateProvider)
         try await withSimulators([weather, meteo, github]) { client in
             for controls in [weather.controls, meteo.controls, github.controls] { controls.rateLimited = true }
             let owm = try await client.execute(uri: "/owm/data/2.5/weather?q=Berlin&appid=\(key)", method: .get)
@@ -94,8 +95,10 @@ struct SimulatorControlsTests {
 
     @Test("latency is added to each request")
     func latency() async throws {
-        let clock = ManualClock()
-        let simulator = OpenWeatherMapSimulator(now: date.now, controls: SimulatorControls(.init(latency: .milliseconds(120)), clock: clock))
+        let simulator = OpenWeatherMapSimulator(
+            now: clock.dateProvider,
+            controls: SimulatorControls(.init(latency: .milliseconds(120)), clock: clock)
+        )
         try await withSimulators([simulator]) { client in
             async let delayed = client.execute(uri: "/geo/1.0/direct?q=Berlin&appid=\(key)", method: .get)
             try await clock.waitForSleepers(1)
@@ -112,7 +115,7 @@ struct SimulatorControlsTests {
 
     @Test("GET, PUT and reset over HTTP, for a person with curl")
     func overHTTP() async throws {
-        let simulator = OpenWeatherMapSimulator(basePath: "/sim/openweathermap", now: date.now)
+        let simulator = OpenWeatherMapSimulator(basePath: "/sim/openweathermap", now: clock.dateProvider)
         try await withSimulators([simulator]) { client in
             struct Snapshot: Decodable, Equatable {
                 let simulator: String
@@ -193,7 +196,7 @@ struct SimulatorControlsTests {
 
     @Test("reset refills GitHub's rate-limit budgets")
     func resetRefillsBudgets() async throws {
-        let simulator = GitHubSimulator(basePath: "/sim/github", rateLimitPerHour: 1, now: date.now)
+        let simulator = GitHubSimulator(basePath: "/sim/github", rateLimitPerHour: 1, now: clock.dateProvider)
         try await withSimulators([simulator]) { client in
             let headers: HTTPFields = [.authorization: "bearer interchange-demo-token"]
             let body = #"{"query":"{ viewer { login } }"}"#
@@ -209,8 +212,8 @@ struct SimulatorControlsTests {
 
     @Test("mounted under a base path, the real paths live below it and nowhere else")
     func basePathMounting() async throws {
-        let weather = OpenWeatherMapSimulator(basePath: "/sim/openweathermap/", now: date.now)
-        let github = GitHubSimulator(basePath: "sim/github", now: date.now)
+        let weather = OpenWeatherMapSimulator(basePath: "/sim/openweathermap/", now: clock.dateProvider)
+        let github = GitHubSimulator(basePath: "sim/github", now: clock.dateProvider)
         #expect(weather.basePath == "/sim/openweathermap" && github.basePath == "/sim/github")
         #expect(weather.name == "openweathermap-sim" && github.name == "github-sim")
         try await withSimulators([weather, github]) { client in
@@ -229,20 +232,20 @@ struct SimulatorControlsTests {
     }
 }
 
-@Suite("Simulators over a real socket")
+@Suite("Simulators over a real socket", .timeLimit(.minutes(1)))
 struct LiveSimulatorTests {
     @Test("the three simulators answer over HTTP/1.1 as mounted by `interchange up`")
     func live() async throws {
-        let date = TestDate()
+        let clock = ManualClock(epoch: fixtureTime)
         let world = SimulatedWorld.standard
-        let weather = OpenWeatherMapSimulator(basePath: OpenWeatherMapSimulator.embeddedBasePath, now: date.now, world: world)
+        let weather = OpenWeatherMapSimulator(basePath: OpenWeatherMapSimulator.embeddedBasePath, now: clock.dateProvider, world: world)
         let meteo = OpenMeteoSimulator(
             geocodingBasePath: OpenMeteoSimulator.embeddedGeocodingBasePath,
             forecastBasePath: OpenMeteoSimulator.embeddedForecastBasePath,
-            now: date.now,
+            now: clock.dateProvider,
             world: world
         )
-        let github = GitHubSimulator(basePath: GitHubSimulator.embeddedBasePath, now: date.now)
+        let github = GitHubSimulator(basePath: GitHubSimulator.embeddedBasePath, now: clock.dateProvider)
         try await withSimulators([weather, meteo, github], over: .live) { client in
             let geo = try await client.execute(uri: "/sim/openweathermap/geo/1.0/direct?q=S%C3%A3o+Paulo&appid=interchange-demo-key", method: .get)
             #expect(geo.status == .ok && geo.text.contains(#""name":"São Paulo""#))

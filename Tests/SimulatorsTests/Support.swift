@@ -4,19 +4,10 @@ import Hummingbird
 import HummingbirdTesting
 import ServiceRuntime
 import Simulators
-import Synchronization
 import Testing
 
 /// 2025-03-20 18:27:56 UTC, when the fixtures' OpenWeatherMap forecast was recorded.
 let fixtureTime = Date(timeIntervalSince1970: 1_742_495_276)
-
-/// A settable clock for the simulators' `now`.
-final class TestDate: Sendable {
-    private let value: Mutex<Date>
-    init(_ date: Date = fixtureTime) { value = Mutex(date) }
-    var now: @Sendable () -> Date { { self.value.withLock { $0 } } }
-    func advance(by seconds: TimeInterval) { value.withLock { $0 += seconds } }
-}
 
 /// Runs `body` against a router with the project's ProblemMiddleware and `components`' routes.
 func withSimulators(
