@@ -14,14 +14,9 @@ from __future__ import annotations
 import base64
 import math
 import os
-import queue
 import re
 import shutil
-import signal
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -33,11 +28,9 @@ from selenium.webdriver.chrome.service import Service
 # The binary fixture and REPO_ROOT are shared with the other suite (tests/support).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from support.interchange_binary import REPO_ROOT, interchange_bin  # noqa: E402,F401 (a fixture, used by name)
+from support.interchange_process import run_interchange  # noqa: E402
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-LISTENING = re.compile(r"Interchange is listening on (http://\S+)")
-STARTUP_TIMEOUT_S = 60
-STOP_GRACE_S = 10
 WINDOW = (1280, 900)
 
 
@@ -47,69 +40,14 @@ def artifacts_dir() -> Path:
     return ARTIFACTS
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL after STOP_GRACE_S."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_GRACE_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=STOP_GRACE_S)
-
-
 @pytest.fixture(scope="session")
 def base_url(interchange_bin: Path, artifacts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Starts `interchange up --port 0 --data-dir <tmp>` and yields its base URL (no trailing slash)."""
     data_dir = tmp_path_factory.mktemp("interchange-data")
-    log_path = artifacts_dir / "browser-server.log"
-    log = open(log_path, "w", encoding="utf-8", errors="replace")
-    process = subprocess.Popen(
-        [str(interchange_bin), "up", "--port", "0", "--data-dir", str(data_dir)],
-        cwd=REPO_ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        bufsize=1,
-    )
-    lines: "queue.Queue[str | None]" = queue.Queue()
-
-    def pump() -> None:
-        # Keeps draining stdout for the server's whole life so it never blocks on a full pipe.
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-            log.write(line)
-            log.flush()
-        lines.put(None)
-
-    threading.Thread(target=pump, name="interchange-stdout", daemon=True).start()
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        url = None
-        while url is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                pytest.fail(f"interchange did not print its listening line within {STARTUP_TIMEOUT_S} s "
-                            f"(see {log_path})", pytrace=False)
-            try:
-                line = lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                pytest.fail(f"interchange exited with status {process.wait()} before listening "
-                            f"(see {log_path})", pytrace=False)
-            match = LISTENING.search(line)
-            if match:
-                url = match.group(1).rstrip("/")
+    with run_interchange(
+        interchange_bin, ["up", "--port", "0", "--data-dir", str(data_dir)], artifacts_dir / "browser-server.log"
+    ) as url:
         yield url
-    finally:
-        _stop(process)
-        log.close()
 
 
 def _find_executable(env: str, names: tuple[str, ...]) -> str | None:
