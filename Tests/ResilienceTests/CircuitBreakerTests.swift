@@ -26,8 +26,11 @@ struct CircuitBreakerTests {
         for _ in 0..<times { _ = try await breaker.execute { 1 } }
     }
 
-    func fail(_ breaker: CircuitBreaker, _ times: Int = 1) async {
-        for _ in 0..<times { _ = try? await breaker.execute { () -> Int in throw Boom() } }
+    /// Makes `times` calls that run and fail; a call the breaker rejects instead is a failed expectation.
+    func fail(_ breaker: CircuitBreaker, _ times: Int = 1, sourceLocation: SourceLocation = #_sourceLocation) async {
+        for _ in 0..<times {
+            await #expect(throws: Boom.self, sourceLocation: sourceLocation) { try await breaker.execute { () -> Int in throw Boom() } }
+        }
     }
 
     @Test("opens when the failure rate reaches the threshold, not before the minimum number of calls")
@@ -215,7 +218,17 @@ struct CircuitBreakerTests {
         clock.advance(by: .seconds(3600))
         await #expect(throws: CircuitBreakerOpenError.self) { try await breaker.execute { 1 } }
         breaker.transitionToDisabled()
-        await fail(breaker, 10)
+        let ran = CallCounter()
+        for _ in 0..<10 {
+            // Each failing call runs and fails with its own error: nothing is rejected, nothing trips.
+            await #expect(throws: Boom.self) {
+                try await breaker.execute { () -> Int in
+                    ran.increment()
+                    throw Boom()
+                }
+            }
+        }
+        #expect(ran.count == 10)
         #expect(breaker.state == .disabled)
         breaker.reset()
         #expect(breaker.state == .closed)

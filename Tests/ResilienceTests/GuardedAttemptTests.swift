@@ -96,12 +96,34 @@ struct GuardedAttemptTests {
 
     @Test("a cancelled call hands its half-open probe back instead of counting")
     func cancellationIsNotCounted() async throws {
-        let breaker = try touchyBreaker()
+        let breaker = try CircuitBreaker(
+            name: "upstream",
+            configuration: .init(
+                failureRateThreshold: 50,
+                slidingWindow: .countBased(size: 2),
+                minimumNumberOfCalls: 2,
+                waitDurationInOpenState: .seconds(10),
+                permittedCallsInHalfOpenState: 1
+            ),
+            clock: clock
+        )
         let attempt = GuardedAttempt(circuitBreaker: breaker, clock: clock)
-        await #expect(throws: CancellationError.self) { try await attempt.run { _ -> Int in throw CancellationError() } }
-        await #expect(throws: CancellationError.self) { try await attempt.run { _ -> Int in throw CancellationError() } }
+        // Closed: cancelled calls are not outcomes, so two of them do not make a window that could trip.
+        for _ in 0..<2 {
+            await #expect(throws: CancellationError.self) { try await attempt.run { _ -> Int in throw CancellationError() } }
+        }
         #expect(breaker.state == .closed)
         #expect(breaker.snapshot.totals == WindowTotals())
+        // Half-open with a single probe: a cancelled probe gives the slot back, so the next call is the probe.
+        for _ in 0..<2 {
+            await #expect(throws: Boom.self) { try await attempt.run { _ -> Int in throw Boom() } }
+        }
+        #expect(breaker.state == .open)
+        clock.advance(by: .seconds(10))
+        await #expect(throws: CancellationError.self) { try await attempt.run { _ -> Int in throw CancellationError() } }
+        #expect(breaker.state == .halfOpen, "the cancelled probe neither closed nor reopened the breaker")
+        #expect(try await attempt.run { _ in 1 } == 1)
+        #expect(breaker.state == .closed)
     }
 
     @Test("the call's duration is measured on the injected clock, so slow calls count")

@@ -217,6 +217,7 @@ struct DeliveryEngineTests {
             _ = try await engine.createEndpoint(url: "\(server.baseURL)/hooks")
             #expect(try await engine.publish(eventType: "a", payload: Data("{}".utf8), messageID: "msg_fixed").deliveryIDs.count == 1)
             #expect(try await engine.publish(eventType: "a", payload: Data("{}".utf8), messageID: "msg_fixed").deliveryIDs.isEmpty)
+            #expect(try await engine.store.deliveries().count == 1)
         }
     }
 

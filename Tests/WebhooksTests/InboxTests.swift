@@ -119,6 +119,7 @@ struct InboxTests {
                 #expect(first.status == .ok)
                 #expect(String(buffer: first.body).contains(#""duplicate":false"#))
                 let second = try await client.execute(uri: "/webhooks/stripe", method: .post, headers: headers, body: ByteBuffer(string: body))
+                #expect(second.status == .ok)
                 #expect(String(buffer: second.body).contains(#""duplicate":true"#))
                 let tampered = try await client.execute(
                     uri: "/webhooks/stripe",
