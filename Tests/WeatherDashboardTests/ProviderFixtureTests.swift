@@ -6,7 +6,7 @@ import Testing
 @testable import WeatherDashboard
 
 /// The clients against recorded responses of the real APIs, served at the real paths.
-@Suite("Upstream clients against recorded responses")
+@Suite("Upstream clients against recorded responses", .timeLimit(.minutes(1)))
 struct ProviderFixtureTests {
     @Test("OpenWeatherMap: geocoding candidates, current conditions, five daily forecasts; the key goes in appid")
     func openWeatherMap() async throws {
