@@ -152,9 +152,16 @@ public final class ScriptedHTTPServer: Sendable {
         configuration.maximumGracefulShutdownDuration = .milliseconds(500)
         let group = ServiceGroup(configuration: configuration)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                defer { portContinuation.finish() }  // a server that fails to start must not leave the test waiting
+                try await group.run()
+            }
             var iterator = ports.makeAsyncIterator()
-            let port = await iterator.next() ?? 0
+            guard let port = await iterator.next(), port != 0 else {
+                tasks.cancelAll()
+                try await tasks.waitForAll()
+                throw LoopbackServer.NotListening()
+            }
             server.portBox.withLock { $0 = port }
             // Shut down gracefully, closing kept-alive connections properly: cancelling the server task while a
             // connection is open trips SwiftNIO's "writer not finished" precondition.

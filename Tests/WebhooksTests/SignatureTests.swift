@@ -54,15 +54,17 @@ struct SignatureTests {
         let signed = try signer.sign(payload: body, secrets: [secret], id: "msg_1", timestamp: now)
         var tampered = body
         tampered[tampered.startIndex + 10] ^= 0x01
-        func code(_ verify: () throws -> Void) -> WebhookVerificationError.Code? {
+        /// The verification error's code; verifying successfully, or failing with another error, is an issue.
+        func code(_ verify: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) -> WebhookVerificationError.Code? {
             do {
                 try verify()
-                return nil
+                Issue.record("verification succeeded where it should have been rejected", sourceLocation: sourceLocation)
             } catch let error as WebhookVerificationError {
                 return error.code
             } catch {
-                return nil
+                Issue.record("expected a WebhookVerificationError, got \(error)", sourceLocation: sourceLocation)
             }
+            return nil
         }
         #expect(code { _ = try signer.verify(payload: tampered, headers: headers(signed), secrets: [secret], now: now) } == .noMatchingSignature)
         #expect(
