@@ -12,7 +12,8 @@ import WeatherDashboard
 extension ComponentCatalog {
     static let dashboardKeys: Set<String> = [
         "weather.provider", "weather.openWeatherMap.apiKey", "weather.openWeatherMap.baseURL", "weather.openMeteo.baseURL",
-        "weather.openMeteo.geocodingBaseURL", "github.token", "github.baseURL",
+        "weather.openMeteo.geocodingBaseURL", "github.token", "github.baseURL", "weather.openWeatherMap.name", "weather.openMeteo.name",
+        "weather.openMeteo.geocodingName", "github.name", "weather.microCacheSeconds",
     ]
 
     /// The dashboard's configuration from the settings; real APIs where a key or base URL is configured.
@@ -62,8 +63,17 @@ extension ComponentCatalog {
                 credential: githubToken
             )
         )
-        try configuration.validate()
-        return configuration
+        // How long a rendered /api/ answer is replayed; 0 turns the micro-cache off.
+        let microCacheSeconds = try sources.int(
+            "weather.microCacheSeconds",
+            environment: ["INTERCHANGE_WEATHER_MICRO_CACHE_SECONDS"],
+            default: 1,
+            range: 0...3600
+        )
+        var withCache = configuration
+        withCache.cachePolicy.responseMicroCacheTTL = microCacheSeconds == 0 ? nil : .seconds(microCacheSeconds)
+        try withCache.validate()
+        return withCache
     }
 
     /// The simulators `configuration` calls, mounted where the dashboard expects them.

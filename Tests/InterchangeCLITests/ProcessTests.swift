@@ -113,7 +113,11 @@ struct ProcessTests {
     @Test("up serves the dashboard at /, the landing page, /health and /metrics, answers unknown routes with problem+json, and stops on SIGTERM")
     func upLifecycle() async throws {
         let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("interchange-\(UUID().uuidString)").path
-        let running = try RunningProcess(["up", "--port", "0", "--data-dir", dataDirectory])
+        // A micro-cache long enough that the second /api/weather is a replay however loaded the machine is.
+        let running = try RunningProcess(
+            ["up", "--port", "0", "--data-dir", dataDirectory],
+            environment: ["INTERCHANGE_WEATHER_MICRO_CACHE_SECONDS": "60"]
+        )
         try running.waitUntilListening()
         let health = try await get("\(running.url)/health")
         #expect(health.status == 200)
