@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "WebhooksInbound", targets: ["WebhooksInbound"]),
         .library(name: "WebhooksOutbound", targets: ["WebhooksOutbound"]),
         .library(name: "Persistence", targets: ["Persistence"]),
+        .library(name: "Idempotency", targets: ["Idempotency"]),
         .library(name: "ServiceRuntime", targets: ["ServiceRuntime"]),
         .library(name: "Observability", targets: ["Observability"]),
         .library(name: "InterchangeTesting", targets: ["InterchangeTesting"]),
@@ -117,6 +118,22 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Idempotency-Key handling for POST endpoints, Stripe's semantics, durable in the database.
+        .target(
+            name: "Idempotency",
+            dependencies: [
+                "InterchangeCore",
+                "Persistence",
+                "ServiceRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Webhooks, in three targets so that verifying a signature pulls in no database, server or HTTP client.
@@ -347,6 +364,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ]
+        ),
+        .testTarget(
+            name: "IdempotencyTests",
+            dependencies: [
+                "Idempotency",
+                "InterchangeCore",
+                "InterchangeTesting",
+                "Persistence",
+                "ServiceRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ]
         ),
