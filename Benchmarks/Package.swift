@@ -29,6 +29,7 @@ let package = Package(
                 .product(name: "WebhooksInbound", package: "interchange"),
                 .product(name: "WebhooksOutbound", package: "interchange"),
                 .product(name: "Persistence", package: "interchange"),
+                .product(name: "Idempotency", package: "interchange"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
