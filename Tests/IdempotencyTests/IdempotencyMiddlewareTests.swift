@@ -224,9 +224,31 @@ struct IdempotencyMiddlewareTests {
                 #expect(response.headers[.location] == "/orders/\(number)")
                 #expect(response.headers[.idempotentReplayed] == nil)
             }
+            // A key on a method the middleware is not configured for (POST only here) is ignored.
+            for _ in 1...2 {
+                let put = try await client.execute(uri: "/orders", method: .put, headers: Self.headers(key: "k"), body: ByteBuffer(string: "{}"))
+                #expect(put.status == .created && put.headers[.idempotentReplayed] == nil)
+            }
             #expect(try await IdempotencyStore(database: database).counts().isEmpty)
         }
-        #expect(handlers.orders.count == 3)
+        #expect(handlers.orders.count == 5)
+    }
+
+    @Test("a request body over the limit is 413 before anything is stored or run", arguments: TestDatabase.kinds)
+    func requestBodyTooLarge(kind: TestDatabase.Kind) async throws {
+        let handlers = Handlers()
+        try await Self.run(kind, handlers: handlers, configuration: .init(maxRequestBodySize: 8)) { client, database in
+            let response = try await client.execute(
+                uri: "/orders",
+                method: .post,
+                headers: Self.headers(key: "k"),
+                body: ByteBuffer(string: #"{"sku":"longer than eight bytes"}"#)
+            )
+            #expect(response.status == .contentTooLarge)
+            #expect(response.headers[.contentType] == ProblemDetails.mediaType)
+            #expect(try await IdempotencyStore(database: database).counts().isEmpty)
+        }
+        #expect(handlers.orders.count == 0)
     }
 
     @Test("a bad key is 400 naming the Idempotency-Key header, and the handler does not run", arguments: TestDatabase.kinds)
