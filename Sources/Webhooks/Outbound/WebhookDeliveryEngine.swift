@@ -174,9 +174,12 @@ public final class WebhookDeliveryEngine: Service, Sendable {
         self.now = now
         self.jitterSource = jitterSource
         self.metrics = DeliveryMetrics(factory: metricsFactory)
-        // Never follow redirects: a receiver's 3xx is a failed attempt, and cannot bounce a delivery past the SSRF guard.
-        let connectProxy =
-            configuration.ssrfGuard.allowsEveryTarget ? nil : try SSRFGuard.ConnectProxy.start(guard: configuration.ssrfGuard, connectTimeout: .seconds(10))
+        // Connections go through the guard's CONNECT proxy, which connects only to an address it judged (no DNS
+        // rebinding between check and connect). Never follow redirects: a receiver's 3xx is a failed attempt, and
+        // cannot bounce a delivery past the SSRF guard.
+        let connectProxy: SSRFGuard.ConnectProxy? =
+            configuration.ssrfGuard.allowsEveryTarget
+            ? nil : try SSRFGuard.ConnectProxy.start(guard: configuration.ssrfGuard, connectTimeout: .seconds(10))
         var httpConfiguration = HTTPClient.Configuration.interchange(
             maxConnectionsPerHost: configuration.defaultEndpointConcurrency,
             followRedirects: false,
