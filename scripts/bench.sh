@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in release mode and prints Markdown tables for docs/benchmarks.md.
-#   scripts/bench.sh [http-client|policies|webhooks|dashboard|all]
+#   scripts/bench.sh [http-client|http-client-variants|policies|webhooks|dashboard|all]
 source "$(dirname "$0")/lib/common.sh"
 require_swift
 cd "$ROOT/Benchmarks"
@@ -47,6 +47,15 @@ if [ "$which" = all ] || [ "$which" = http-client ]; then
   "$BENCH" http-client --url "$NGINX/" --concurrency 16 --seconds 2 --rounds 9
   echo
 fi
+if [ "$which" = all ] || [ "$which" = http-client-variants ]; then
+  [ -n "${NGINX:-}" ] || start_nginx
+  for flags in "--concurrency 1" "--read-headers" "--policy bare" "--nio-executor"; do
+    echo "## HTTP client variant: $flags"
+    # shellcheck disable=SC2086 # the flags are words
+    "$BENCH" http-client --url "$NGINX/" --concurrency 16 --seconds 2 --rounds 9 $flags
+    echo
+  done
+fi
 if [ "$which" = all ] || [ "$which" = webhooks ]; then
   [ -n "${NGINX:-}" ] || start_nginx
   source "$ROOT/scripts/lib/postgres.sh"
@@ -54,26 +63,29 @@ if [ "$which" = all ] || [ "$which" = webhooks ]; then
   "$BENCH" webhooks --receiver "$NGINX/hooks" --postgres "$INTERCHANGE_TEST_POSTGRES_URL"
 fi
 if [ "$which" = all ] || [ "$which" = dashboard ]; then
-  # The real `interchange up` (release, built by this package from the root package) against a plain
-  # Hummingbird hello-world, both on loopback, measured interleaved by ../shared/tools/compare-http.
+  # The real `interchange up` (release, built by this package from the root package) against a bare Hummingbird
+  # router answering the dashboard's own saved answer (same body bytes, same Content-Type), both on loopback,
+  # measured interleaved by ../shared/tools/compare-http.
   swift build -c release --product interchange >&2
   WORK=$(mktemp -d)
   "$ROOT/Benchmarks/.build/release/interchange" up --port 0 --data-dir "$WORK/data" --log-level error > "$WORK/up.log" 2>&1 &
   UP_PID=$!
-  "$BENCH" hello-server > "$WORK/hello.log" 2>&1 &
-  HELLO_PID=$!
-  trap 'kill $UP_PID $HELLO_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+  trap 'kill $UP_PID ${HELLO_PID:-} 2>/dev/null; rm -rf "$WORK"' EXIT
   UP=$(wait_for_url "$WORK/up.log" "listening on")
+  TYPE=$(curl -sf -o "$WORK/answer" -w '%{content_type}' "$UP/api/weather?city=Berlin") || die "the dashboard did not answer"
+  "$BENCH" hello-server --body-file "$WORK/answer" --content-type "$TYPE" > "$WORK/hello.log" 2>&1 &
+  HELLO_PID=$!
   HELLO=$(wait_for_url "$WORK/hello.log" "listening on")
-  curl -sf "$UP/api/weather?city=Berlin" > /dev/null || die "the dashboard did not answer"
-  echo "## Dashboard: cached /api/weather vs a Hummingbird hello-world (interchange up, release)"
+  cmp -s "$WORK/answer" <(curl -sf "$HELLO/bytes") || die "the bare route does not answer the dashboard's bytes"
+  echo "## Dashboard: cached /api/weather vs a bare Hummingbird route answering the same $(wc -c < "$WORK/answer") body bytes ($TYPE)"
+  echo "response sizes with headers: bare $(curl -si "$HELLO/bytes" | wc -c) bytes, dashboard $(curl -si "$UP/api/weather?city=Berlin" | wc -c) bytes"
   COMPARE=${COMPARE_HTTP:-$ROOT/../shared/tools/compare-http}
-  "$COMPARE" -d 5 -c 32 -r 3 "$HELLO/hello" "$UP/api/weather?city=Berlin"
-  echo
-  echo "## The same, against a bare Hummingbird route answering the same number of bytes (1204)"
   "$COMPARE" -d 5 -c 32 -r 3 "$HELLO/bytes" "$UP/api/weather?city=Berlin"
   echo
-  echo "## Body size alone: the 1204-byte bare route vs hello-world, both in the bare server"
+  echo "## For reference: the same cached /api/weather vs a hello-world (GET /hello, 13 bytes) in the bare server"
+  "$COMPARE" -d 5 -c 32 -r 3 "$HELLO/hello" "$UP/api/weather?city=Berlin"
+  echo
+  echo "## Body size alone: the bare route with the dashboard's bytes vs hello-world, both in the bare server"
   "$COMPARE" -d 5 -c 32 -r 3 "$HELLO/hello" "$HELLO/bytes"
   kill $UP_PID $HELLO_PID 2>/dev/null || true
   echo

@@ -35,7 +35,7 @@ struct HTTPClientBenchmark: AsyncParsableCommand {
             policy = HostPolicy(retry: .disabled, circuitBreaker: nil, attemptTimeout: nil, totalTimeout: nil)
         }
         let pipeline = try ResilientHTTPClient(
-            configuration: .init(defaultPolicy: policy),
+            configuration: .init(name: "nginx", defaultPolicy: policy),
             httpClient: ahc,
             metricsFactory: BenchmarkMetrics(),
             tracer: nil

@@ -59,18 +59,3 @@ func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
 }
-
-/// Decisions per second when `tasks` tasks hammer `decide` together, `perTask` times each.
-func runContention(tasks: Int, perTask: Int, _ decide: @escaping @Sendable () -> Void) async -> Double {
-    let clock = ContinuousClock()
-    let start = clock.now
-    await withTaskGroup(of: Void.self) { group in
-        for _ in 0..<tasks {
-            group.addTask {
-                for _ in 0..<perTask { decide() }
-            }
-        }
-    }
-    let elapsed = start.duration(to: clock.now)
-    return Double(tasks * perTask) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
-}
