@@ -71,7 +71,14 @@ public struct GuardedAttempt: Sendable {
         do {
             var cleared = started
             if let rateLimiter {
-                cleared = try await rateLimiter.acquire(now: started)
+                if rateLimiter.maxWait == .zero {
+                    // Fail fast, without an async call: the common configuration, on every attempt's hot path.
+                    if case .denied(let retryAfter) = rateLimiter.tryAcquire(now: started) {
+                        throw RateLimitExceededError(name: rateLimiter.name, retryAfter: retryAfter)
+                    }
+                } else {
+                    cleared = try await rateLimiter.acquire(now: started)
+                }
             }
             let output: Output
             if let bulkhead {

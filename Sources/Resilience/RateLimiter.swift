@@ -82,6 +82,7 @@ public final class RateLimiter: ResilienceStrategy {
     }
 
     /// ``tryAcquire()`` at `now`, a reading of the limiter's own clock the caller already took.
+    @usableFromInline
     package func tryAcquire(now: Duration) -> Decision {
         state.withLock { state in
             let wait = Self.reserve(&state, algorithm: algorithm, now: now, maxWait: .zero)

@@ -71,7 +71,7 @@ struct ResilienceMiddleware: ClientMiddleware {
         total: (instant: Duration, limit: Duration)?,
         next: @escaping ClientNext
     ) async throws -> ClientResponse {
-        try await context.resources.attempt.run(countingAsFailure: \.isServerError) { cleared in
+        try await context.resources.attempt.run(countingAsFailure: Self.isServerError) { cleared in
             // The attempt's own timeout runs from when it may go ahead: after any wait for the rate limiter.
             var context = context
             if let attemptTimeout {
@@ -83,9 +83,9 @@ struct ResilienceMiddleware: ClientMiddleware {
             return try await next(request, context)
         }
     }
-}
 
-extension ClientResponse {
     /// A 5xx: what the breaker counts against the host (4xx are the caller's mistakes, not the dependency's).
-    var isServerError: Bool { status.code >= 500 }
+    /// A function rather than a key path: a key path is applied through the runtime on every attempt.
+    @inline(__always)
+    static func isServerError(_ response: ClientResponse) -> Bool { response.status.code >= 500 }
 }
