@@ -224,6 +224,23 @@ let package = Package(
             ]
         ),
 
+        // A stateful Stripe simulator: Checkout sessions, payment intents, refunds, events, signed webhook delivery.
+        .target(
+            name: "StripeSimulator",
+            dependencies: [
+                "InterchangeCore",
+                "ServiceRuntime",
+                "Persistence",
+                "WebhooksSigning",
+                "WebhooksOutbound",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // MARK: Reference systems
         .target(
             name: "WeatherDashboard",
@@ -246,6 +263,30 @@ let package = Package(
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
 
+        // The shop: orders in a database, payment through Stripe Checkout, Stripe webhooks through the inbox.
+        .target(
+            name: "Shop",
+            dependencies: [
+                "InterchangeCore",
+                "Resilience",
+                "HTTPIntegration",
+                "Persistence",
+                "Idempotency",
+                "WebhooksSigning",
+                "WebhooksInbound",
+                "ServiceRuntime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // MARK: The CLI
         .target(
             name: "InterchangeCLI",
@@ -253,6 +294,8 @@ let package = Package(
                 "InterchangeCore",
                 "Persistence",
                 "Simulators",
+                "StripeSimulator",
+                "Shop",
                 "WeatherDashboard",
                 "WebhooksSigning",
                 "WebhooksOutbound",
@@ -375,6 +418,44 @@ let package = Package(
                 "InterchangeTesting",
                 "Persistence",
                 "ServiceRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ]
+        ),
+        .testTarget(
+            name: "StripeSimulatorTests",
+            dependencies: [
+                "StripeSimulator",
+                "InterchangeCore",
+                "InterchangeTesting",
+                "Persistence",
+                "ServiceRuntime",
+                "WebhooksSigning",
+                "WebhooksOutbound",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ShopTests",
+            dependencies: [
+                "Shop",
+                "StripeSimulator",
+                "Idempotency",
+                "InterchangeCore",
+                "InterchangeTesting",
+                "HTTPIntegration",
+                "Persistence",
+                "Resilience",
+                "ServiceRuntime",
+                "WebhooksSigning",
+                "WebhooksInbound",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

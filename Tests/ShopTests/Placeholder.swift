@@ -1,0 +1,6 @@
+import Shop
+import Testing
+
+@Test func shopLivesUnderShop() {
+    #expect(ShopInfo.basePath == "/shop")
+}

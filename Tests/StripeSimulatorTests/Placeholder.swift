@@ -1,0 +1,6 @@
+import StripeSimulator
+import Testing
+
+@Test func simulatorIsMountedUnderSimStripe() {
+    #expect(StripeSimulatorInfo.embeddedBasePath == "/sim/stripe")
+}
