@@ -284,6 +284,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             // openapi.yaml is the generator's input and, as a resource, what /shop/api/openapi.yaml serves.
             resources: [.copy("Resources/web"), .copy("openapi.yaml")],
