@@ -93,6 +93,8 @@ describe('timeline', () => {
     assert.equal(bare.at, null);
     assert.equal(bare.text, 'checkout.session_created');
     assert.equal(bare.transition, null);
+    const rejected = timelineItem({ at: '2026-12-02T00:00:04Z', kind: 'transition.rejected', message: 'expiry rejected', from: 'paid', to: 'expired' });
+    assert.equal(rejected.transition, 'not applied: Paid \u2192 Expired');
   });
 
   test('the latest payment failure is the one shown', () => {

@@ -122,10 +122,12 @@ export function renderKey(order, page = 'success') {
   return `${v.state}|${order && order.updatedAt}|${timeline}`;
 }
 
-/** A timeline entry as the page lists it: {at: Date|null, text, transition: "Awaiting payment → Paid"|null}. */
+/** A timeline entry as the page lists it: {at: Date|null, text, transition: "Awaiting payment → Paid"|null, kind}. */
 export function timelineItem(entry) {
   const time = entry && typeof entry.at === 'string' ? Date.parse(entry.at) : Number.NaN;
-  const transition = entry && entry.from && entry.to ? `${statusLabel(entry.from)} \u2192 ${statusLabel(entry.to)}` : null;
+  const arrow = entry && entry.from && entry.to ? `${statusLabel(entry.from)} \u2192 ${statusLabel(entry.to)}` : null;
+  // An illegal transition is recorded with the move it would have made; it was not applied.
+  const transition = arrow && entry.kind === 'transition.rejected' ? `not applied: ${arrow}` : arrow;
   const text = entry && typeof entry.message === 'string' && entry.message ? entry.message : String((entry && entry.kind) || '');
   return { at: Number.isFinite(time) ? new Date(time) : null, text, transition, kind: entry && entry.kind };
 }
