@@ -70,6 +70,9 @@ struct ServerOptions: ParsableArguments {
     )
     var logFormat: LogFormat?
 
+    @Option(help: "The shop's database: sqlite:<path> or postgres://…. Env: INTERCHANGE_SHOP_DATABASE_URL. Default: sqlite:<data dir>/shop.sqlite.")
+    var database: String?
+
     /// Resolves the settings, or exits with a message naming the bad field.
     func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
         var flags: [String: (value: String, flag: String)] = [:]
@@ -78,6 +81,7 @@ struct ServerOptions: ParsableArguments {
         if let dataDir { flags["dataDir"] = (dataDir, "--data-dir") }
         if let logLevel { flags["logLevel"] = (logLevel, "--log-level") }
         if let logFormat { flags["logFormat"] = (logFormat.rawValue, "--log-format") }
+        if let database { flags["shop.database"] = (database, "--database") }
         do {
             let sources = try ConfigurationSources(
                 flags: flags,

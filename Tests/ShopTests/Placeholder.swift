@@ -1,6 +1,0 @@
-import Shop
-import Testing
-
-@Test func shopLivesUnderShop() {
-    #expect(ShopInfo.basePath == "/shop")
-}
