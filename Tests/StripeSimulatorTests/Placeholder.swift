@@ -1,6 +1,0 @@
-import StripeSimulator
-import Testing
-
-@Test func simulatorIsMountedUnderSimStripe() {
-    #expect(StripeSimulatorInfo.embeddedBasePath == "/sim/stripe")
-}
