@@ -56,7 +56,7 @@ describe('order problems name the cart line', () => {
 describe('checkout and loading problems', () => {
   test('Stripe unreachable (503) says the order is saved and nothing was charged', () => {
     const message = problemMessage(problem(503, { type: `${BASE}upstream-failure`, title: 'Stripe unavailable', detail: 'stripe: connection refused', upstream: 'stripe' }), { action: 'checkout', orderId: 'ord_1' });
-    assert.match(message.text, /^The payment provider can\u2019t be reached right now\. Your order is saved and nothing was charged\./);
+    assert.match(message.text, /^The payment provider isn\u2019t available right now\. Your order is saved and nothing was charged\./);
     assert.equal(message.hint, 'stripe: connection refused');
     assert.equal(message.retryable, true);
   });

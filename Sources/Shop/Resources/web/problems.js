@@ -80,7 +80,7 @@ export function problemMessage(result, context = {}) {
   if (status === 502 || status === 503 || status === 504) {
     const subject = context.action === 'checkout' ? 'The payment provider' : 'The shop';
     const saved = context.action === 'checkout' ? ' Your order is saved and nothing was charged.' : '';
-    return message('error', `${subject} can\u2019t be reached right now.${saved} Please try again in a moment.`, { retryable: true });
+    return message('error', `${subject} isn\u2019t available right now.${saved} Please try again in a moment.`, { retryable: true });
   }
   if (status === 429) {
     return message('warning', 'Too many requests just now. Please wait a moment and try again.', { retryable: true });
