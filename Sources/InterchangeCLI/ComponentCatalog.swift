@@ -30,13 +30,13 @@ public enum ComponentCatalog {
     }
 
     /// The components, in the order `up` starts them.
-    public static let entries: [Entry] = [weather] + simulatorEntries + [webhooks, shop]
+    public static let entries: [Entry] = [weather] + simulatorEntries + [stripeSimulator, webhooks, shop]
 
     /// Config-file keys the components read, so unknown keys can be reported.
     public static let configurationKeys: Set<String> = Set([
         "webhooks.database", "webhooks.adminToken", "webhooks.allowPrivateTargets", "webhooks.secretKey",
     ])
-    .union(dashboardKeys).union(shopKeys)
+    .union(dashboardKeys).union(shopKeys).union(stripeSimulatorKeys)
 
     static let webhooks = Entry(
         name: "webhooks",
