@@ -19,19 +19,29 @@ describe('status to message', () => {
     assert.equal(view.canPay, false);
   });
 
-  test('a declined card: payment failed, shown as an error, settled, and "Try again" pays the same order', () => {
+  test('a declined card on the cancel page: payment failed, shown as an error, settled, and "Try again" pays the same order', () => {
     const failure = { at: '2026-12-02T00:00:02Z', kind: 'payment.failed', message: 'Card declined (generic_decline)' };
-    for (const page of ['success', 'cancel']) {
-      const view = orderView(order('awaiting_payment', 'failed', { timeline: [failure] }), page);
-      assert.equal(view.state, 'declined');
-      assert.equal(view.label, 'Payment failed');
-      assert.match(view.headline, /declined/);
-      assert.equal(view.tone, 'error');
-      assert.equal(view.settled, true);
-      assert.equal(view.canPay, true);
-      assert.equal(view.payLabel, 'Try again');
-      assert.equal(view.hint, 'Card declined (generic_decline)');
-    }
+    const view = orderView(order('awaiting_payment', 'failed', { timeline: [failure] }), 'cancel');
+    assert.equal(view.state, 'declined');
+    assert.equal(view.label, 'Payment failed');
+    assert.match(view.headline, /declined/);
+    assert.equal(view.tone, 'error');
+    assert.equal(view.settled, true);
+    assert.equal(view.canPay, true);
+    assert.equal(view.payLabel, 'Try again');
+    assert.equal(view.hint, 'Card declined (generic_decline)');
+  });
+
+  test('on the success page an earlier decline is not final: the accepted payment\'s webhook is still to come', () => {
+    const declinedThenPaying = order('awaiting_payment', 'failed', { timeline: [{ kind: 'payment.failed', message: 'declined' }] });
+    const view = orderView(declinedThenPaying, 'success');
+    assert.equal(view.state, 'confirming');
+    assert.equal(view.settled, false);
+    // If nothing arrives within the budget, the failure is what the page shows, with "Try again".
+    const stale = staleView(declinedThenPaying, 'success');
+    assert.equal(stale.state, 'declined');
+    assert.equal(stale.canPay, true);
+    assert.equal(stale.canCheckAgain, true);
   });
 
   test('before the webhook lands the success page waits; the cancel page says the order is still payable', () => {
@@ -77,9 +87,13 @@ describe('status to message', () => {
   });
 
   test('when the poll budget runs out the success page says so and offers to check again', () => {
-    const view = staleView(orderView(order('awaiting_payment', 'unpaid'), 'success'), 'success');
+    const view = staleView(order('awaiting_payment', 'unpaid'), 'success');
+    assert.equal(view.state, 'confirming');
     assert.equal(view.canCheckAgain, true);
     assert.match(view.text, /not arrived yet/);
+    const cancel = staleView(order('awaiting_payment', 'unpaid'), 'cancel');
+    assert.equal(cancel.canPay, true);
+    assert.match(cancel.text, /still open and can be paid/);
   });
 });
 

@@ -27,6 +27,8 @@ const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeS
 
 let lastKey = null;
 let lastView = null;
+/** The latest order the API answered with. */
+let lastOrder = null;
 let polling = false;
 
 // ------------------------------------------------------------------------------------------- render
@@ -101,6 +103,7 @@ function onResult(result) {
   $('order-panel').setAttribute('aria-busy', 'false');
   if (result.status === 200 && result.body && typeof result.body === 'object') {
     clear($('order-message'));
+    lastOrder = result.body;
     renderOrder(result.body);
     return;
   }
@@ -122,7 +125,10 @@ async function follow() {
       schedule: backoffSchedule({ jitter: 0.2 }),
       signal: leaving.signal,
     });
-    if (!outcome.done) renderView(staleView(lastView, page));
+    if (!outcome.done && lastOrder) {
+      lastKey = null;
+      renderView(staleView(lastOrder, page));
+    }
   } catch (error) {
     if (!isAbort(error)) throw error;
   } finally {

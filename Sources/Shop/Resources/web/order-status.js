@@ -83,7 +83,10 @@ export function orderView(order, page = 'success') {
         { settled: true, canPay: true, payLabel: 'Try again' });
     case 'pending':
     case 'awaiting_payment': {
-      if (payment === 'failed') {
+      // On the success page a failure is an earlier attempt's: the payment provider only sends the browser there
+      // after accepting a payment, whose webhook may not have landed yet. Keep waiting (staleView shows the
+      // failure if nothing else arrives).
+      if (payment === 'failed' && page !== 'success') {
         const failure = latestPaymentFailure(order);
         return view('declined', 'error', 'Payment failed', 'Your payment failed: the card was declined.',
           'Nothing was charged. Your order is still open and can be paid: try again with another card.',
@@ -106,20 +109,26 @@ export function orderView(order, page = 'success') {
   }
 }
 
-/** What the page shows once the poll budget ran out without a settled status (the payment may still land). */
-export function staleView(current, page = 'success') {
-  const base = current || orderView(null, page);
-  const text = page === 'success'
+/**
+ * What the page shows for `order` once the poll budget ran out without a settled status: a failed payment as
+ * declined (with "Try again"), anything else as it is, saying the confirmation has not arrived, with "Check again".
+ */
+export function staleView(order, page = 'success') {
+  const current = orderView(order, page);
+  if (order && order.paymentStatus === 'failed' && (order.status === 'awaiting_payment' || order.status === 'pending')) {
+    return { ...orderView(order, 'cancel'), canCheckAgain: true };
+  }
+  const text = page === 'success' && !current.settled
     ? 'The confirmation has not arrived yet. It can take a little longer; check again in a moment.'
-    : base.text;
-  return { ...base, text, canCheckAgain: true };
+    : current.text;
+  return { ...current, text, canCheckAgain: true };
 }
 
 /** A string that changes exactly when the page would render something different for the order. */
 export function renderKey(order, page = 'success') {
   const v = orderView(order, page);
   const timeline = Array.isArray(order && order.timeline) ? order.timeline.length : 0;
-  return `${v.state}|${order && order.updatedAt}|${timeline}`;
+  return `${v.state}|${order && order.status}|${order && order.paymentStatus}|${order && order.updatedAt}|${timeline}`;
 }
 
 /** A timeline entry as the page lists it: {at: Date|null, text, transition: "Awaiting payment → Paid"|null, kind}. */
