@@ -43,7 +43,8 @@ public struct ShopComponent: Component {
     private let backgroundServices: [any Service]
 
     /// Migrates `database` (the shop's tables, idempotency keys, the webhook inbox), seeds the catalogue and builds
-    /// the shop. The component closes `database` when its services stop.
+    /// the shop. The component closes `database` when its services stop, unless `closesDatabase` is false (the
+    /// caller owns it, as tests do).
     ///
     /// - Parameters:
     ///   - selfBaseURL: where this process listens (known once the server is bound): the embedded simulator's base,
@@ -55,6 +56,7 @@ public struct ShopComponent: Component {
         database: Database,
         selfBaseURL: @escaping @Sendable () -> String,
         logger: Logger,
+        closesDatabase: Bool = true,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> ShopComponent {
         try configuration.validate()
@@ -62,7 +64,14 @@ public struct ShopComponent: Component {
         try await store.prepare()
         try await database.migrate(IdempotencyStore.migrations)
         try await database.migrate(WebhookInbox.migrations)
-        return try ShopComponent(configuration: configuration, store: store, selfBaseURL: selfBaseURL, logger: logger, now: now)
+        return try ShopComponent(
+            configuration: configuration,
+            store: store,
+            selfBaseURL: selfBaseURL,
+            logger: logger,
+            closesDatabase: closesDatabase,
+            now: now
+        )
     }
 
     private init(
@@ -70,6 +79,7 @@ public struct ShopComponent: Component {
         store: ShopStore,
         selfBaseURL: @escaping @Sendable () -> String,
         logger: Logger,
+        closesDatabase: Bool,
         now: @escaping @Sendable () -> Date
     ) throws {
         self.configuration = configuration
@@ -107,7 +117,7 @@ public struct ShopComponent: Component {
                 secrets: secrets,
                 logger: logger
             ) : nil
-        var services: [any Service] = [Resources(stripe: stripe, database: database)]
+        var services: [any Service] = [Resources(stripe: stripe, database: closesDatabase ? database : nil)]
         if configuration.processesWebhooks {
             services.append(
                 InboxProcessor(inbox: inbox, now: now, logger: logger, handler: StripeEventHandler(store: store, logger: logger).handler)
@@ -148,12 +158,12 @@ public struct ShopComponent: Component {
     /// Closes the Stripe client's connections and the database once the other services have stopped.
     private struct Resources: Service {
         let stripe: StripeCheckoutClient
-        let database: Database
+        let database: Database?
 
         func run() async throws {
             try? await gracefulShutdown()
             try await stripe.shutdown()
-            try await database.shutdown()
+            try await database?.shutdown()
         }
     }
 }

@@ -27,7 +27,15 @@ struct OrderCreationIdempotency: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post, request.uri.path == Self.path else { return try await next(request, context) }
-        return try await idempotency.handle(request, context: context, next: next)
+        return try await idempotency.handle(request, context: context) { request, context in
+            var response = try await next(request, context)
+            // swift-openapi-runtime writes header values percent-encoded (the "simple" style), which turns
+            // `/shop/api/orders/ord_1` into `%2Fshop%2F…`; a Location is a URI reference and must stay one.
+            if let location = response.headers[.location], let decoded = location.removingPercentEncoding, decoded != location {
+                response.headers[.location] = decoded
+            }
+            return response
+        }
     }
 
     /// The client a key belongs to.
