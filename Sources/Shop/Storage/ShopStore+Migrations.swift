@@ -1,6 +1,81 @@
 import Persistence
+import SQLKit
 
 extension ShopStore {
-    /// The shop's schema, oldest first.
-    public static let migrations: [Migration] = []
+    /// The shop's schema, oldest first. Amounts are integers in minor units; times are milliseconds since 1970.
+    public static let migrations: [Migration] = [
+        Migration("shop-1") { sql, _ in
+            try await sql.create(table: "shop_products")
+                .column("id", type: .text, .primaryKey(autoIncrement: false))
+                .column("position", type: .int, .notNull)
+                .column("name", type: .text, .notNull)
+                .column("description", type: .text, .notNull)
+                .column("unit_amount", type: .bigint, .notNull)
+                .column("currency", type: .text, .notNull)
+                .run()
+            try await sql.create(table: "shop_orders")
+                .column("id", type: .text, .primaryKey(autoIncrement: false))
+                .column("status", type: .text, .notNull)
+                .column("payment_status", type: .text, .notNull)
+                .column("currency", type: .text, .notNull)
+                .column("amount_total", type: .bigint, .notNull)
+                .column("flags", type: .text, .notNull)
+                // The OrderLifecycle's facts as JSON; status, payment_status and flags are what they derived.
+                .column("lifecycle", type: .text, .notNull)
+                .column("created_at", type: .bigint, .notNull)
+                .column("updated_at", type: .bigint, .notNull)
+                .run()
+            try await sql.create(table: "shop_order_lines")
+                .column("order_id", type: .text, .notNull)
+                .column("line_index", type: .int, .notNull)
+                .column("product_id", type: .text, .notNull)
+                .column("name", type: .text, .notNull)
+                .column("unit_amount", type: .bigint, .notNull)
+                .column("quantity", type: .int, .notNull)
+                .column("amount", type: .bigint, .notNull)
+                .primaryKey("order_id", "line_index")
+                .run()
+            // One row per checkout session; a projection of the order's lifecycle, kept to find orders by session
+            // or payment intent and for operators.
+            try await sql.create(table: "shop_payments")
+                .column("session_id", type: .text, .primaryKey(autoIncrement: false))
+                .column("order_id", type: .text, .notNull)
+                .column("attempt", type: .int)
+                .column("url", type: .text)
+                .column("expires_at", type: .bigint)
+                .column("payment_intent_id", type: .text)
+                .column("amount", type: .bigint, .notNull)
+                .column("currency", type: .text, .notNull)
+                .column("session_status", type: .text, .notNull)
+                .column("updated_at", type: .bigint, .notNull)
+                .run()
+            try await sql.create(index: "shop_payments_order").on("shop_payments").column("order_id").run()
+            try await sql.create(index: "shop_payments_payment_intent").on("shop_payments").column("payment_intent_id").run()
+            // The event id is the primary key: inserting it first is what makes a second delivery a no-op.
+            try await sql.create(table: "shop_stripe_events")
+                .column("event_id", type: .text, .primaryKey(autoIncrement: false))
+                .column("event_type", type: .text, .notNull)
+                .column("order_id", type: .text)
+                .column("outcome", type: .text, .notNull)
+                .column("created_at", type: .bigint, .notNull)
+                .column("processed_at", type: .bigint, .notNull)
+                .run()
+            try await sql.create(table: "shop_order_timeline")
+                .column("order_id", type: .text, .notNull)
+                .column("seq", type: .int, .notNull)
+                .column("at", type: .bigint, .notNull)
+                .column("kind", type: .text, .notNull)
+                .column("message", type: .text, .notNull)
+                .column("from_status", type: .text)
+                .column("to_status", type: .text)
+                .column("event_id", type: .text)
+                .primaryKey("order_id", "seq")
+                .run()
+            try await sql.create(table: "shop_settings")
+                .column("key", type: .text, .primaryKey(autoIncrement: false))
+                .column("value", type: .text, .notNull)
+                .column("updated_at", type: .bigint, .notNull)
+                .run()
+        }
+    ]
 }

@@ -26,71 +26,83 @@ public final class ShopStore: Sendable {
     /// The clock that stamps orders and timelines and decides whether a session is still open; tests pass a manual one.
     public let now: @Sendable () -> Date
 
+    /// Test seam: runs inside ``apply(event:)``'s transaction right after the event id was claimed, so a test can
+    /// hold that transaction open and make other deliveries of the event overlap with it for real.
+    let afterEventClaimed: @Sendable (_ eventID: String) async -> Void
+
     public init(database: Database, now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
         self.now = now
+        self.afterEventClaimed = { _ in }
     }
 
-    /// Migrates the schema and seeds the catalog when it is empty.
+    init(database: Database, now: @escaping @Sendable () -> Date, afterEventClaimed: @escaping @Sendable (_ eventID: String) async -> Void) {
+        self.database = database
+        self.now = now
+        self.afterEventClaimed = afterEventClaimed
+    }
+
+    /// Migrates the schema and seeds the catalog when it is empty (safe to run from several processes at once).
     public func prepare() async throws {
-        throw NotYetImplemented()
+        try await database.migrate(Self.migrations)
+        try await database.transaction { sql in
+            guard try await sql.select().column("id").from("shop_products").limit(1).first() == nil else { return }
+            for (position, product) in ShopCatalog.seed.enumerated() {
+                try await sql.insert(into: "shop_products")
+                    .columns("id", "position", "name", "description", "unit_amount", "currency")
+                    .values(
+                        SQLBind(product.id),
+                        SQLBind(position),
+                        SQLBind(product.name),
+                        SQLBind(product.description),
+                        SQLBind(product.unitAmount),
+                        SQLBind(product.currency)
+                    )
+                    .ignoringConflicts(with: ["id"])
+                    .run()
+            }
+        }
     }
 
     /// The catalog, in display order.
+    ///
+    /// - Throws: ``UnreadableRowError`` when a stored product cannot be read.
     public func products() async throws -> [Product] {
-        throw NotYetImplemented()
-    }
-
-    /// Places an order for `lines`, copying names and prices from the catalog (never from the caller).
-    ///
-    /// - Throws: ``ShopStoreError/emptyOrder``, ``ShopStoreError/invalidQuantity(lineIndex:quantity:)``,
-    ///   ``ShopStoreError/unknownProduct(lineIndex:productID:)`` naming the first bad line (0-based).
-    public func createOrder(lines: [(productID: String, quantity: Int)]) async throws -> Order {
-        throw NotYetImplemented()
-    }
-
-    /// The order with its lines and timeline; nil when there is none.
-    public func order(id: String) async throws -> Order? {
-        throw NotYetImplemented()
-    }
-
-    /// What a checkout call should do: reuse the open session (valid for at least another minute), or create one
-    /// with the next attempt number (1 for the first; +1 after a session expired).
-    ///
-    /// - Throws: ``ShopStoreError/orderNotFound(_:)``; ``ShopStoreError/notPayable(orderID:status:)`` when the order is
-    ///   paid, fulfilled, refunded, cancelled, or a payment is processing.
-    public func checkoutAttempt(orderID: String) async throws -> CheckoutPlan {
-        throw NotYetImplemented()
-    }
-
-    /// Records the session opened for `session.attempt`; the order moves to `awaiting_payment`.
-    public func recordCheckoutSession(orderID: String, session: CheckoutSessionRef) async throws -> Order {
-        throw NotYetImplemented()
-    }
-
-    /// Adds a `checkout.failed` timeline entry (Stripe unreachable, …); the order stays payable.
-    public func recordCheckoutFailure(orderID: String, reason: String) async throws {
-        throw NotYetImplemented()
-    }
-
-    /// Applies a Stripe event in one transaction: records its id (a second delivery is ``EventOutcome/duplicate(eventID:)``),
-    /// finds the order, folds the event into its ``OrderLifecycle`` and writes status, payments and timeline.
-    public func apply(event: StripeEvent) async throws -> EventOutcome {
-        throw NotYetImplemented()
+        let rows = try await database.withConnection { sql in
+            try await sql.select().columns("id", "name", "description", "unit_amount", "currency").from("shop_products")
+                .orderBy("position").orderBy("id").all()
+        }
+        return try rows.map(Self.product)
     }
 
     /// A stored setting; nil when unset.
     public func setting(_ key: String) async throws -> String? {
-        throw NotYetImplemented()
+        let row = try await database.withConnection { sql in
+            try await sql.select().columns("key", "value").from("shop_settings").where("key", .equal, key).first()
+        }
+        return try row.map { try StoredRow($0, table: "shop_settings", idColumn: "key").decode("value", as: String.self) }
     }
 
     /// Stores a setting, replacing any value.
     public func setSetting(_ key: String, _ value: String) async throws {
-        throw NotYetImplemented()
+        let timestamp = now().millisecondsSince1970
+        try await database.withConnection { sql in
+            try await sql.insert(into: "shop_settings")
+                .columns("key", "value", "updated_at")
+                .values(SQLBind(key), SQLBind(value), SQLBind(timestamp))
+                .onConflict(with: ["key"]) { $0.set(excludedValueOf: "value").set(excludedValueOf: "updated_at") }
+                .run()
+        }
     }
-}
 
-/// Placeholder while the store is being written (removed when it is).
-private struct NotYetImplemented: Error, CustomStringConvertible {
-    var description: String { "ShopStore: not implemented yet" }
+    static func product(_ row: any SQLRow) throws -> Product {
+        let reader = try StoredRow(row, table: "shop_products")
+        return Product(
+            id: reader.id,
+            name: try reader.decode("name"),
+            description: try reader.decode("description"),
+            unitAmount: try reader.decode("unit_amount"),
+            currency: try reader.decode("currency")
+        )
+    }
 }
