@@ -14,7 +14,7 @@ public struct InterchangeCommand: AsyncParsableCommand {
             then defaults. See docs/configuration.md.
             """,
         version: InterchangeVersion.current,
-        subcommands: [Up.self, Serve.self, WebhooksCommand.self]
+        subcommands: [Up.self, Serve.self, WebhooksCommand.self, StripeSimulatorCommand.self]
     )
 
     public init() {}
