@@ -1,0 +1,267 @@
+"""Interop: the Stripe simulator (`interchange serve stripe-sim`) driven by Stripe's official Python SDK.
+
+The SDK is pointed at the simulator's base URL (``StripeClient(..., base_addresses={"api": url})``, and once the
+module-level ``stripe.api_base``); every call goes over HTTP to the real binary, so what passes here is what the
+SDK accepts on the wire: form encoding of nested parameters, object shapes, list objects and auto-paging, error
+objects mapped to the SDK's exception classes, idempotency keys, and webhook signatures checked by
+``stripe.Webhook.construct_event``.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import subprocess
+import threading
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Iterator, List, Tuple
+
+import pytest
+import stripe
+
+from support.interchange_process import run_interchange
+
+API_KEY = "sk_test_interchange"
+SUCCESS_URL = "http://127.0.0.1:9/shop/success.html?order=ord_1&session_id={CHECKOUT_SESSION_ID}"
+CANCEL_URL = "http://127.0.0.1:9/shop/cancel.html?order=ord_1"
+DELIVERY_TIMEOUT_S = 30
+
+
+@pytest.fixture(scope="module")
+def sim_url(interchange_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("stripe-sim")
+    args = ["serve", "stripe-sim", "--port", "0", "--data-dir", str(data)]
+    with run_interchange(interchange_bin, args, data / "interchange.log", drop_env=("STRIPE_SECRET_KEY",)) as url:
+        yield url
+
+
+@pytest.fixture
+def client(sim_url: str) -> stripe.StripeClient:
+    return stripe.StripeClient(API_KEY, base_addresses={"api": sim_url}, max_network_retries=0)
+
+
+def session_params(order: str = "ord_1", **extra) -> dict:
+    params = {
+        "mode": "payment",
+        "line_items": [
+            {"price_data": {"currency": "usd", "unit_amount": 1250, "product_data": {"name": "Blue mug"}}, "quantity": 2},
+            {"price_data": {"currency": "usd", "unit_amount": 300, "product_data": {"name": "Tea"}}, "quantity": 1},
+        ],
+        "success_url": SUCCESS_URL,
+        "cancel_url": CANCEL_URL,
+        "client_reference_id": order,
+        "metadata": {"order_id": order},
+        "payment_intent_data": {"metadata": {"order_id": order}},
+        "expires_at": int(time.time()) + 3600,
+    }
+    params.update(extra)
+    return params
+
+
+def pay(sim_url: str, session_id: str, card: str) -> dict:
+    """The simulator's control (not Stripe's API): pay a session as its hosted page does."""
+    body = urllib.parse.urlencode({"card": card}).encode()
+    request = urllib.request.Request(f"{sim_url}/_sim/checkout/sessions/{session_id}/pay", data=body, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_create_retrieve_list_and_expire_a_checkout_session(client: stripe.StripeClient) -> None:
+    session = client.v1.checkout.sessions.create(session_params())
+    assert session.id.startswith("cs_test_")
+    assert session.object == "checkout.session"
+    assert session.amount_total == 2800
+    assert session.status == "open" and session.payment_status == "unpaid"
+    assert session.metadata["order_id"] == "ord_1"
+    assert session.url.endswith(f"/checkout/pay/{session.id}")
+    assert session.payment_intent is None
+
+    retrieved = client.v1.checkout.sessions.retrieve(session.id)
+    assert retrieved.id == session.id and retrieved.client_reference_id == "ord_1"
+
+    listed = client.v1.checkout.sessions.list({"limit": 100})
+    assert listed.object == "list"
+    assert session.id in [s.id for s in listed.data]
+
+    expired = client.v1.checkout.sessions.expire(session.id)
+    assert expired.status == "expired"
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "expired"
+
+
+def test_auto_paging_walks_every_page_once(client: stripe.StripeClient) -> None:
+    ids = [client.v1.checkout.sessions.create(session_params(f"ord_page_{i}")).id for i in range(5)]
+    page = client.v1.checkout.sessions.list({"limit": 2})
+    assert len(page.data) == 2 and page.has_more
+    walked = [s.id for s in page.auto_paging_iter()]
+    assert len(walked) == len(set(walked)), "a session came twice"
+    # Newest first, as Stripe lists.
+    assert walked[:5] == list(reversed(ids))
+
+
+def test_line_items_list(client: stripe.StripeClient) -> None:
+    session = client.v1.checkout.sessions.create(session_params())
+    items = client.v1.checkout.sessions.line_items.list(session.id)
+    assert [item.description for item in items.data] == ["Blue mug", "Tea"]
+    assert items.data[0].object == "item"
+    assert items.data[0].amount_total == 2500
+    assert items.data[0].price.unit_amount == 1250
+    expanded = client.v1.checkout.sessions.retrieve(session.id, {"expand": ["line_items"]})
+    assert len(expanded.line_items.data) == 2
+
+
+def test_events_filtered_by_type_and_a_refund_for_a_paid_session(client: stripe.StripeClient, sim_url: str) -> None:
+    session = client.v1.checkout.sessions.create(session_params("ord_refund"))
+    outcome = pay(sim_url, session.id, "4242424242424242")
+    assert outcome["outcome"] == "succeeded"
+    paid = client.v1.checkout.sessions.retrieve(session.id, {"expand": ["payment_intent"]})
+    assert paid.status == "complete" and paid.payment_status == "paid"
+    assert paid.payment_intent.status == "succeeded"
+    assert paid.payment_intent.metadata["order_id"] == "ord_refund"
+
+    completed = client.v1.events.list({"type": "checkout.session.completed", "limit": 100})
+    assert all(event.type == "checkout.session.completed" for event in completed.data)
+    assert session.id in [event.data.object["id"] for event in completed.data]
+
+    refund = client.v1.refunds.create({"payment_intent": paid.payment_intent.id, "amount": 1000})
+    assert refund.id.startswith("re_") and refund.status == "succeeded" and refund.amount == 1000
+    assert client.v1.refunds.retrieve(refund.id).charge == refund.charge
+
+    refunded = client.v1.events.list({"type": "charge.refunded"})
+    charge = refunded.data[0].data.object
+    assert charge["id"] == refund.charge
+    assert charge["amount_refunded"] == 1000 and charge["refunded"] is False
+    assert charge["metadata"]["order_id"] == "ord_refund"
+
+
+def test_errors_map_to_the_sdks_exceptions(client: stripe.StripeClient, sim_url: str) -> None:
+    params = session_params()
+    del params["line_items"]
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.checkout.sessions.create(params)
+    assert missing.value.param == "line_items"
+    assert missing.value.code == "parameter_missing"
+    assert missing.value.http_status == 400
+
+    with pytest.raises(stripe.InvalidRequestError) as not_found:
+        client.v1.checkout.sessions.retrieve("cs_test_does_not_exist")
+    assert not_found.value.http_status == 404 and not_found.value.code == "resource_missing"
+
+    bad_key = stripe.StripeClient("sk_test_not_the_key", base_addresses={"api": sim_url}, max_network_retries=0)
+    with pytest.raises(stripe.AuthenticationError) as unauthorized:
+        bad_key.v1.checkout.sessions.list()
+    assert unauthorized.value.http_status == 401
+
+
+def test_an_idempotent_replay_returns_the_same_session_and_a_mismatch_is_an_idempotency_error(
+    client: stripe.StripeClient,
+) -> None:
+    key = f"order-ord_1-attempt-{uuid.uuid4()}"
+    first = client.v1.checkout.sessions.create(session_params(), {"idempotency_key": key})
+    again = client.v1.checkout.sessions.create(session_params(expires_at=first.expires_at), {"idempotency_key": key})
+    assert again.id == first.id
+    assert again.last_response.headers.get("Idempotent-Replayed") == "true"
+
+    with pytest.raises(stripe.IdempotencyError):
+        client.v1.checkout.sessions.create(session_params("ord_other"), {"idempotency_key": key})
+
+
+def test_the_module_level_api_base_works_too(sim_url: str) -> None:
+    saved = (stripe.api_key, stripe.api_base)
+    stripe.api_key, stripe.api_base = API_KEY, sim_url
+    try:
+        session = stripe.checkout.Session.create(**session_params("ord_global"))
+        assert stripe.checkout.Session.retrieve(session.id).metadata["order_id"] == "ord_global"
+    finally:
+        stripe.api_key, stripe.api_base = saved
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    received: List[Tuple[bytes, str]] = []
+    lock = threading.Lock()
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with self.lock:
+            self.received.append((body, self.headers.get("Stripe-Signature", "")))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[Tuple[str, type]]:
+    handler = type("Receiver", (_Receiver,), {"received": [], "lock": threading.Lock()})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/webhooks/stripe", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def wait_for_deliveries(handler: type, count: int) -> List[Tuple[bytes, str]]:
+    deadline = time.monotonic() + DELIVERY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        with handler.lock:
+            if len(handler.received) >= count:
+                return list(handler.received)
+        time.sleep(0.05)
+    pytest.fail(f"fewer than {count} webhook deliveries within {DELIVERY_TIMEOUT_S} s", pytrace=False)
+
+
+def test_webhooks_are_delivered_signed_so_construct_event_accepts_them(
+    client: stripe.StripeClient, sim_url: str, receiver: Tuple[str, type]
+) -> None:
+    url, handler = receiver
+    endpoint = client.v1.webhook_endpoints.create(
+        {"url": url, "enabled_events": ["checkout.session.completed", "payment_intent.succeeded"]}
+    )
+    assert endpoint.id.startswith("we_") and endpoint.secret.startswith("whsec_")
+    try:
+        session = client.v1.checkout.sessions.create(session_params("ord_hook"))
+        pay(sim_url, session.id, "4242 4242 4242 4242")
+        deliveries = wait_for_deliveries(handler, 2)
+        events = [stripe.Webhook.construct_event(body, signature, endpoint.secret) for body, signature in deliveries]
+        assert {event.type for event in events} == {"checkout.session.completed", "payment_intent.succeeded"}
+        completed = next(event for event in events if event.type == "checkout.session.completed")
+        assert completed.data.object["id"] == session.id
+        assert completed.data.object["payment_status"] == "paid"
+        assert completed.data.object["metadata"]["order_id"] == "ord_hook"
+        with pytest.raises(stripe.SignatureVerificationError):
+            stripe.Webhook.construct_event(deliveries[0][0], deliveries[0][1], "whsec_someone_elses_secret")
+        assert client.v1.events.retrieve(completed.id).type == "checkout.session.completed"
+    finally:
+        client.v1.webhook_endpoints.delete(endpoint.id)
+    assert endpoint.id not in [e.id for e in client.v1.webhook_endpoints.list().data]
+
+
+def test_trigger_fires_an_event_through_the_api(interchange_bin: Path, client: stripe.StripeClient, sim_url: str) -> None:
+    result = subprocess.run(
+        [str(interchange_bin), "stripe-sim", "trigger", "charge.refunded", "--sim", sim_url, "--api-key", API_KEY],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    event_id = result.stdout.strip().splitlines()[-1].split()[-1]
+    assert client.v1.events.retrieve(event_id).type == "charge.refunded"
+
+    unknown = subprocess.run(
+        [str(interchange_bin), "stripe-sim", "trigger", "customer.created", "--sim", sim_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert unknown.returncode != 0
+    assert "checkout.session.completed" in unknown.stderr
