@@ -3,7 +3,6 @@ import InterchangeCore
 import Persistence
 import ServiceRuntime
 import Shop
-import StripeSimulator
 
 /// The shop. Under `up` it calls the Stripe simulator mounted at `/sim/stripe` whenever `STRIPE_SECRET_KEY` is not
 /// set; under `serve shop` it brings that simulator itself. With the key it talks to api.stripe.com.
@@ -27,6 +26,8 @@ extension ComponentCatalog {
             stripeSecretKey: value("shop.stripe.secretKey"),
             stripeWebhookSecrets: ShopConfiguration.webhookSecrets(from: value("shop.stripe.webhookSecret")),
             stripeAPIBase: value("shop.stripe.apiBase").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
+            simulatorSecretKey: sources.optionalString("stripeSim.apiKey", environment: ["INTERCHANGE_STRIPE_SIM_API_KEY"])
+                ?? ShopConfiguration.simulatorSecretKey,
             publicBaseURL: value("shop.publicBaseURL").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             processesWebhooks: try sources.bool("shop.processWebhooks", environment: ["INTERCHANGE_SHOP_PROCESS_WEBHOOKS"], default: true)
         )
@@ -73,24 +74,10 @@ extension ComponentCatalog {
             }
             // Alone, the shop brings the simulator it calls; under `up` the simulator is a component of its own.
             guard !context.isEmbedded, configuration.usesEmbeddedSimulator else { return [shop] }
-            return [shop] + [try await shopStripeSimulator(context)]
+            var mounted = context
+            mounted.isEmbedded = true  // at /sim/stripe, where the shop calls it, as under `up`
+            return [shop] + (try await stripeSimulator.make(mounted))
         },
         includedInUp: { _ in true }
     )
-
-    /// The Stripe simulator `serve shop` runs beside the shop, at `/sim/stripe` as under `up`; its webhook endpoints
-    /// are kept in `<data dir>/shop-stripe-sim.sqlite`.
-    static func shopStripeSimulator(_ context: ComponentContext) async throws -> any Component {
-        let engine = try await StripeSimulator.makeDeliveryEngine(
-            databasePath: "\(context.settings.dataDirectory)/shop-stripe-sim.sqlite",
-            logger: context.logger
-        )
-        let simulator = StripeSimulator(
-            configuration: .init(basePath: StripeSimulator.embeddedBasePath, publicBaseURL: context.selfBaseURL),
-            engine: engine,
-            logger: context.logger
-        )
-        try await simulator.prepare()
-        return simulator
-    }
 }

@@ -17,6 +17,8 @@ public struct ShopConfiguration: Sendable {
     public var stripeAPIBase: String?
     /// Where the simulator is mounted on this process.
     public var simulatorPath: String
+    /// The key sent to a simulator when no `STRIPE_SECRET_KEY` is set (the simulator's `stripeSim.apiKey`).
+    public var simulatorSecretKey: String
     /// Where buyers' browsers reach the shop, for Stripe's success and cancel URLs; nil for this process's own URL.
     public var publicBaseURL: String?
     /// Whether stored webhook events are processed (false stores and acknowledges them only — for operations and
@@ -27,7 +29,7 @@ public struct ShopConfiguration: Sendable {
     /// How long a Checkout session stays open.
     public var sessionLifetime: Duration
 
-    /// The simulator's API key (setting `stripeSim.apiKey` changes the simulator's; keep the two equal).
+    /// The simulator's default API key.
     public static let simulatorSecretKey = "sk_test_interchange"
     public static let defaultSimulatorPath = "/sim/stripe"
     public static let stripeAPIBase = "https://api.stripe.com"
@@ -37,6 +39,7 @@ public struct ShopConfiguration: Sendable {
         stripeWebhookSecrets: [String] = [],
         stripeAPIBase: String? = nil,
         simulatorPath: String = ShopConfiguration.defaultSimulatorPath,
+        simulatorSecretKey: String = ShopConfiguration.simulatorSecretKey,
         publicBaseURL: String? = nil,
         processesWebhooks: Bool = true,
         stripePolicy: HostPolicy = StripeCheckoutClient.defaultPolicy,
@@ -46,6 +49,7 @@ public struct ShopConfiguration: Sendable {
         self.stripeWebhookSecrets = stripeWebhookSecrets
         self.stripeAPIBase = stripeAPIBase
         self.simulatorPath = simulatorPath
+        self.simulatorSecretKey = simulatorSecretKey
         self.publicBaseURL = publicBaseURL
         self.processesWebhooks = processesWebhooks
         self.stripePolicy = stripePolicy
@@ -53,7 +57,7 @@ public struct ShopConfiguration: Sendable {
     }
 
     /// The key requests carry.
-    public var effectiveSecretKey: String { stripeSecretKey ?? Self.simulatorSecretKey }
+    public var effectiveSecretKey: String { stripeSecretKey ?? simulatorSecretKey }
 
     /// Whether the shop calls Interchange's simulator in this process (no key and no base URL configured).
     public var usesEmbeddedSimulator: Bool { stripeAPIBase == nil && stripeSecretKey == nil }

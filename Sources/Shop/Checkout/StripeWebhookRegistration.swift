@@ -93,9 +93,10 @@ final class StripeWebhookRegistration: Service, Sendable {
 
     /// One round: reuse the stored endpoint when the simulator still has it at this URL, else register a new one.
     func register() async throws {
-        let url = endpointURL()
         let stored = try await storedEndpoint()
         let existing = try await stripe.listWebhookEndpoints()
+        // Read after the simulator answered: when it is this process, its address is known only once it listens.
+        let url = endpointURL()
         if let stored, let secret = stored.secret, stored.url == url, existing.contains(where: { $0.id == stored.id }) {
             secrets.register(secret)
             registered.withLock { $0 = true }
