@@ -364,6 +364,14 @@ def test_narrow_viewport_has_no_horizontal_scroll(driver: WebDriver, base_url: s
     assert overflow <= width, f"the shop is {overflow}px wide in a {width}px viewport"
     screenshot("shop-320px.png")
 
+    # The success page too, with its long session and payment ids in the timeline.
+    checkout_to_hosted_page(driver)
+    pay_on_hosted_page(driver, CARD_SUCCEEDS)
+    wait_for_order_state(driver, "success", "paid")
+    overflow = driver.execute_script("return document.documentElement.scrollWidth")
+    assert overflow <= width, f"the success page is {overflow}px wide in a {width}px viewport"
+    screenshot("shop-success-320px.png")
+
 
 @pytest.fixture(scope="module")
 def serve_shop_url(interchange_bin: Path, artifacts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

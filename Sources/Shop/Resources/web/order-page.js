@@ -56,8 +56,8 @@ function renderLines(order) {
     body.appendChild(h('tr', { 'data-product-id': line.productId },
       h('th', { scope: 'row' }, line.name || line.productId),
       h('td', { class: 'num' }, formatMoney(line.unitAmount, order.currency)),
-      h('td', { class: 'num' }, String(line.quantity)),
-      h('td', { class: 'num' }, formatMoney(line.amount, order.currency))));
+      h('td', { class: 'num line-quantity' }, String(line.quantity)),
+      h('td', { class: 'num line-amount' }, formatMoney(line.amount, order.currency))));
   }
   $('order-total').textContent = formatMoney(order.amountTotal, order.currency);
   $('order-payment-status').textContent = paymentStatusLabel(order.paymentStatus);
