@@ -211,6 +211,38 @@ def test_declined_card_then_try_again(driver: WebDriver, base_url: str, screensh
     assert order_id_from_url(driver) == order_id
 
 
+def test_cancel_then_expired_session_then_try_again(driver: WebDriver, base_url: str, screenshot: Shot) -> None:
+    cards = open_shop(driver, base_url)
+    add_to_cart(driver, cards[0])
+    checkout_to_hosted_page(driver)
+    first_session = HOSTED_PAGE.search(driver.current_url).group(0).rsplit("/", 1)[1]
+
+    # Leaving the hosted page without paying: the order is still payable.
+    driver.find_element(By.LINK_TEXT, "Back / cancel").click()
+    badge = wait_for_order_state(driver, "cancel", "open", timeout=WAIT_S)
+    assert badge.text == "Not paid"
+    assert driver.find_element(By.ID, "pay-button").text == "Continue to payment"
+
+    # The session expires (Stripe's API, as the shop's sweeper or Stripe would): the page, still polling, shows
+    # it, and "Try again" opens a new session for the same order.
+    request = urllib.request.Request(
+        f"{base_url}/sim/stripe/v1/checkout/sessions/{first_session}/expire", data=b"", method="POST",
+        headers={"Authorization": "Bearer sk_test_interchange"},
+    )
+    with urllib.request.urlopen(request, timeout=WAIT_S) as response:
+        assert json.load(response)["status"] == "expired"
+    badge = wait_for_order_state(driver, "cancel", "expired")
+    assert badge.text == "Checkout expired"
+    screenshot("shop-expired.png")
+    order_id = order_id_from_url(driver)
+    driver.find_element(By.ID, "pay-button").click()
+    wait(driver, PAY_WAIT_S).until(lambda d: HOSTED_PAGE.search(d.current_url))
+    assert first_session not in driver.current_url, "an expired session is not reused"
+    pay_on_hosted_page(driver, CARD_SUCCEEDS)
+    wait_for_order_state(driver, "success", "paid")
+    assert order_id_from_url(driver) == order_id
+
+
 def test_delayed_payment_is_processing_until_it_settles(driver: WebDriver, base_url: str) -> None:
     cards = open_shop(driver, base_url)
     add_to_cart(driver, cards[0])
@@ -276,6 +308,16 @@ def test_double_click_places_one_order(driver: WebDriver, base_url: str) -> None
     posts = json.loads(driver.execute_script("return sessionStorage.getItem('test.orderPosts')") or "[]")
     assert len(posts) == 1, posts
     assert re.fullmatch(r"[0-9a-f-]{36}", posts[0] or ""), posts
+
+    # The browser's Back button, then Checkout again with the same cart: the order already placed is paid,
+    # no second one is created, and its open session is reused.
+    hosted_url = driver.current_url
+    driver.back()
+    wait(driver).until(lambda d: d.current_url.endswith("/shop/") and d.find_element(By.ID, "checkout-button").is_enabled())
+    checkout_to_hosted_page(driver)
+    assert driver.current_url == hosted_url
+    posts = json.loads(driver.execute_script("return sessionStorage.getItem('test.orderPosts')") or "[]")
+    assert len(posts) == 1, posts
 
 
 def test_keyboard_only_checkout_and_accessible_names(driver: WebDriver, base_url: str) -> None:
