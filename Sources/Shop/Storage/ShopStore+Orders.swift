@@ -15,10 +15,13 @@ extension ShopStore {
         }
         let catalog = Dictionary(try await products().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var orderLines: [OrderLine] = []
+        var currency: String?
         for (index, line) in lines.enumerated() {
             guard let product = catalog[line.productID] else {
                 throw ShopStoreError.unknownProduct(lineIndex: index, productID: line.productID)
             }
+            // The catalog has one currency (ShopCatalog); the order's is its first product's.
+            currency = currency ?? product.currency
             orderLines.append(
                 OrderLine(
                     productID: product.id,
@@ -29,7 +32,7 @@ extension ShopStore {
                 )
             )
         }
-        let currency = catalog[orderLines[0].productID]?.currency ?? "usd"
+        guard let currency else { throw ShopStoreError.emptyOrder }
         let id = RandomIdentifier.make(prefix: "ord", length: 24)
         let amountTotal = orderLines.reduce(0) { $0 + $1.amount }
         let lifecycle = OrderLifecycle(amountTotal: amountTotal, currency: currency)
