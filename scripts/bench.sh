@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in release mode and prints Markdown tables for docs/benchmarks.md.
-#   scripts/bench.sh [http-client|http-client-variants|policies|webhooks|dashboard|all]
+#   scripts/bench.sh [http-client|http-client-variants|policies|webhooks|idempotency|shop|dashboard|all]
 source "$(dirname "$0")/lib/common.sh"
 require_swift
 cd "$ROOT/Benchmarks"
@@ -41,6 +41,14 @@ CONF
   NGINX="http://127.0.0.1:$PORT"
 }
 
+# One PostgreSQL server (fsync=off, a fresh cluster) for every benchmark that runs on it.
+bench_postgres() {
+  [ -n "${BENCH_PG_STARTED:-}" ] && return 0
+  source "$ROOT/scripts/lib/postgres.sh"
+  start_postgres
+  BENCH_PG_STARTED=1
+}
+
 if [ "$which" = all ] || [ "$which" = http-client ]; then
   [ -n "${NGINX:-}" ] || start_nginx
   echo "## HTTP client: pipeline vs raw AsyncHTTPClient (nginx return 200 on $NGINX, 1 worker)"
@@ -58,9 +66,16 @@ if [ "$which" = all ] || [ "$which" = http-client-variants ]; then
 fi
 if [ "$which" = all ] || [ "$which" = webhooks ]; then
   [ -n "${NGINX:-}" ] || start_nginx
-  source "$ROOT/scripts/lib/postgres.sh"
-  start_postgres
+  bench_postgres
   "$BENCH" webhooks --receiver "$NGINX/hooks" --postgres "$INTERCHANGE_TEST_POSTGRES_URL"
+fi
+if [ "$which" = all ] || [ "$which" = idempotency ]; then
+  bench_postgres
+  "$BENCH" idempotency --postgres "$INTERCHANGE_TEST_POSTGRES_URL"
+fi
+if [ "$which" = all ] || [ "$which" = shop ]; then
+  bench_postgres
+  "$BENCH" shop-ingest --postgres "$INTERCHANGE_TEST_POSTGRES_URL"
 fi
 if [ "$which" = all ] || [ "$which" = dashboard ]; then
   # The real `interchange up` (release, built by this package from the root package) against a bare Hummingbird

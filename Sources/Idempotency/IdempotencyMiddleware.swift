@@ -53,6 +53,9 @@ public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         /// Request headers that are part of what makes a request "the same" (`Content-Type`), besides the method,
         /// path, query and body.
         public var fingerprintHeaders: [HTTPField.Name]
+        /// Completed responses kept in memory so a retry on this process is answered without a query (16 MiB of
+        /// stored bodies; 0 turns it off). Safe with several processes: a completed record never changes before it expires.
+        public var replayCacheBytes: Int
 
         public init(
             methods: Set<HTTPRequest.Method> = [.post],
@@ -61,7 +64,8 @@ public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             maxRequestBodySize: Int = 1024 * 1024,
             maxStoredBodySize: Int = 1024 * 1024,
             storedHeaders: [HTTPField.Name] = [],
-            fingerprintHeaders: [HTTPField.Name] = [.contentType]
+            fingerprintHeaders: [HTTPField.Name] = [.contentType],
+            replayCacheBytes: Int = 16 * 1024 * 1024
         ) {
             self.methods = methods
             self.retention = retention
@@ -70,6 +74,7 @@ public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             self.maxStoredBodySize = maxStoredBodySize
             self.storedHeaders = storedHeaders
             self.fingerprintHeaders = fingerprintHeaders
+            self.replayCacheBytes = replayCacheBytes
         }
 
         /// - Throws: ``ConfigurationError`` naming the field (`idempotency.lockTimeout`, …) of a value that cannot work.
@@ -85,6 +90,7 @@ public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             guard maxRequestBodySize > 0 else { throw fail("maxRequestBodySize", "must be positive (got \(maxRequestBodySize))") }
             guard maxStoredBodySize > 0 else { throw fail("maxStoredBodySize", "must be positive (got \(maxStoredBodySize))") }
+            guard replayCacheBytes >= 0 else { throw fail("replayCacheBytes", "must not be negative (got \(replayCacheBytes))") }
         }
     }
 
@@ -111,7 +117,7 @@ public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     ) throws {
         try configuration.validate()
         self.configuration = configuration
-        self.store = IdempotencyStore(database: database, now: now)
+        self.store = IdempotencyStore(database: database, replayCacheBytes: configuration.replayCacheBytes, now: now)
         self.scope = scope
         var names: [HTTPField.Name] = [.contentType, .location]
         for name in configuration.storedHeaders where name != .setCookie && !names.contains(name) { names.append(name) }
@@ -131,8 +137,34 @@ public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         let fingerprint = IdempotencyFingerprint.of(request, body: body, headers: configuration.fingerprintHeaders)
         let executionID = RandomIdentifier.make(prefix: "idx", length: 20)
 
-        // Each round reads the record, asks the machine, and tries the atomic claim it calls for; a round is lost
-        // only when another request changed the record in between, so a few rounds always settle it.
+        // The common cases first, each one query or none: a retry of a completed key this process has seen is
+        // answered from memory; a new key is claimed straight away (group-committed with concurrent claims).
+        let arrival = store.now()
+        if let cached = store.cachedRecord(scope: scope, key: key) {
+            var machine = IdempotencyKeyStateMachine(record: cached, retention: configuration.retention, lockTimeout: configuration.lockTimeout)
+            switch machine.requestArrived(fingerprint: fingerprint, executionID: executionID, at: arrival) {
+            case .replay(let stored):
+                context.logger.debug("idempotent replay", metadata: ["idempotency_key": "\(key)"])
+                return Self.replay(stored)
+            case .rejectMismatch:
+                return try Self.reused(key: key).response(from: request, context: context)
+            case .rejectInProgress, .execute:
+                break  // expired since: the database decides who executes, below
+            }
+        } else if try await store.insertStarted(scope: scope, key: key, fingerprint: fingerprint, executionID: executionID, at: arrival) {
+            var machine = IdempotencyKeyStateMachine(record: nil, retention: configuration.retention, lockTimeout: configuration.lockTimeout)
+            _ = machine.requestArrived(fingerprint: fingerprint, executionID: executionID, at: arrival)
+            return try await execute(
+                request,
+                context: context,
+                next: next,
+                machine: &machine,
+                run: Run(scope: scope, key: key, fingerprint: fingerprint, executionID: executionID, startedAt: arrival)
+            )
+        }
+
+        // Otherwise each round reads the record, asks the machine, and tries the atomic claim it calls for; a round
+        // is lost only when another request changed the record in between, so a few rounds always settle it.
         for _ in 0..<4 {
             let now = store.now()
             let record = try await store.find(scope: scope, key: key)
@@ -164,10 +196,22 @@ public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
                     )
                 }
                 guard claimed else { continue }
-                return try await execute(request, context: context, next: next, machine: &machine, scope: scope, key: key, executionID: executionID)
+                return try await execute(
+                    request,
+                    context: context,
+                    next: next,
+                    machine: &machine,
+                    run: Run(scope: scope, key: key, fingerprint: fingerprint, executionID: executionID, startedAt: now)
+                )
             }
         }
         return try Self.inProgress(key: key, retryAfter: .seconds(1)).response(from: request, context: context)
+    }
+
+    /// The run that holds a key: what its completion writes.
+    private struct Run {
+        var scope, key, fingerprint, executionID: String
+        var startedAt: Date
     }
 
     /// Runs the handler for a claimed key, then stores its response or releases the key.
@@ -176,10 +220,9 @@ public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         context: Context,
         next: (Request, Context) async throws -> Response,
         machine: inout IdempotencyKeyStateMachine,
-        scope: String,
-        key: String,
-        executionID: String
+        run: Run
     ) async throws -> Response {
+        let (scope, key, executionID) = (run.scope, run.key, run.executionID)
         let response: Response
         let body: ByteBuffer
         do {
@@ -197,7 +240,15 @@ public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         switch machine.handlerFinished(.responded(stored)) {
         case .store(let stored):
             do {
-                let kept = try await store.complete(scope: scope, key: key, executionID: executionID, response: stored, at: store.now())
+                let kept = try await store.complete(
+                    scope: scope,
+                    key: key,
+                    fingerprint: run.fingerprint,
+                    executionID: executionID,
+                    startedAt: run.startedAt,
+                    response: stored,
+                    at: store.now()
+                )
                 if !kept {
                     context.logger.debug("idempotency key was taken over before its first run finished", metadata: ["idempotency_key": "\(key)"])
                 }

@@ -10,6 +10,12 @@ import SQLKit
 /// taking over an expired or abandoned key is an `UPDATE … WHERE execution_id = <the run that was read>`
 /// (exactly one taker wins). A run only completes or releases its own record.
 ///
+/// Claims and completions are group-committed (``BatchingQueue``): concurrent first uses become one multi-row
+/// `INSERT`, concurrent completions one multi-row upsert — one statement instead of one per request. Completed
+/// records are also kept in a bounded in-process cache (``replayCacheBytes``): a completed record never changes
+/// until it expires, so a retry that lands on the same process is answered without a query. The cache never
+/// decides alone whether a run executes: anything but an unexpired completed record goes to the database.
+///
 /// ```swift
 /// try await database.migrate(IdempotencyStore.migrations)
 /// let store = IdempotencyStore(database: database)
@@ -22,9 +28,25 @@ public final class IdempotencyStore: Sendable {
     /// The clock that stamps and ages records; tests pass a manual one.
     public let now: @Sendable () -> Date
 
-    public init(database: Database, now: @escaping @Sendable () -> Date = { Date() }) {
+    /// Completed responses kept in memory for replays (bytes of bodies and headers, at most; 0 turns it off).
+    public let replayCacheBytes: Int
+    private let cache: CompletedRecordCache
+    private let claims: BatchingQueue<Claim, Bool>
+    private let completions: BatchingQueue<Completion, Bool>
+
+    public init(database: Database, replayCacheBytes: Int = 16 * 1024 * 1024, now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
         self.now = now
+        self.replayCacheBytes = replayCacheBytes
+        self.cache = CompletedRecordCache(capacityBytes: replayCacheBytes)
+        // SQLite has one writer: one batch at a time. PostgreSQL writes on several connections at once.
+        let concurrentBatches = database.dialect == .sqlite ? 1 : 2
+        self.claims = BatchingQueue(maxBatchSize: 64, maxConcurrentBatches: concurrentBatches) { claims in
+            try await Self.insertStarted(claims, database: database)
+        }
+        self.completions = BatchingQueue(maxBatchSize: 64, maxConcurrentBatches: concurrentBatches) { completions in
+            try await Self.complete(completions, database: database)
+        }
     }
 
     /// The store's table.
@@ -54,34 +76,53 @@ public final class IdempotencyStore: Sendable {
 
     /// The record of `key` in `scope`, if any.
     ///
+    /// - Parameter cached: whether a completed record kept in memory may answer (false reads the database).
     /// - Throws: ``UnreadableRowError`` naming the column when a stored row cannot be read.
-    public func find(scope: String, key: String) async throws -> IdempotencyRecord? {
+    public func find(scope: String, key: String, cached: Bool = false) async throws -> IdempotencyRecord? {
+        if cached, let record = cache.record(scope: scope, key: key) { return record }
         let row = try await database.withConnection { sql in
             try await sql.select().columns(Self.columns.map { SQLColumn($0) }).from(Self.table)
                 .where("scope", .equal, scope).where("idempotency_key", .equal, key)
                 .first()
         }
-        return try row.map { try Self.record(from: $0) }
+        let record = try row.map { try Self.record(from: $0) }
+        if let record, record.response != nil { cache.insert(record) }
+        return record
+    }
+
+    /// A completed record kept in memory, if any (no query).
+    public func cachedRecord(scope: String, key: String) -> IdempotencyRecord? {
+        cache.record(scope: scope, key: key)
     }
 
     /// Claims an unused key for a new run; false when the key is already stored (another run got there first).
     public func insertStarted(scope: String, key: String, fingerprint: String, executionID: String, at date: Date) async throws -> Bool {
-        let inserted = try await database.withConnection { sql in
-            try await sql.insert(into: Self.table)
-                .columns("scope", "idempotency_key", "fingerprint", "execution_id", "state", "started_at")
-                .values(
-                    SQLBind(scope),
-                    SQLBind(key),
-                    SQLBind(fingerprint),
-                    SQLBind(executionID),
-                    SQLBind("started"),
-                    SQLBind(date.millisecondsSince1970)
-                )
-                .ignoringConflicts(with: ["scope", "idempotency_key"])
-                .returning("execution_id")
-                .first()
+        try await claims.submit(
+            Claim(scope: scope, key: key, fingerprint: fingerprint, executionID: executionID, startedAt: date.millisecondsSince1970)
+        )
+    }
+
+    private struct Claim: Sendable {
+        var scope, key, fingerprint, executionID: String
+        var startedAt: Int64
+    }
+
+    /// One `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING execution_id`: a claim won when its own
+    /// (unique, random) execution id comes back. Two claims of one key in one batch: the first row wins.
+    private static func insertStarted(_ claims: [Claim], database: Database) async throws -> [Bool] {
+        // Raw SQL: the statement is the same for every batch of a size, and building it with SQLKit's builders
+        // cost as much CPU as SQLite spent running it.
+        var query: SQLQueryString = "INSERT INTO idempotency_keys (scope, idempotency_key, fingerprint, execution_id, state, started_at) VALUES "
+        query += claims.map { claim -> SQLQueryString in
+            "(\(binds: [claim.scope, claim.key, claim.fingerprint, claim.executionID, "started", claim.startedAt]))"
+        }.joined(separator: ", ")
+        query += " ON CONFLICT (scope, idempotency_key) DO NOTHING RETURNING execution_id"
+        let statement = query
+        let won = try await database.withConnection { sql in
+            let rows = try await sql.raw(statement).all()
+            return Set(try rows.map { try $0.decode(column: "execution_id", as: String.self) })
         }
-        return inserted != nil
+        return claims.map { won.contains($0.executionID) }
     }
 
     /// Takes over a key whose stored run is `previousExecutionID` (expired or abandoned) for a new run; false when
@@ -94,6 +135,7 @@ public final class IdempotencyStore: Sendable {
         executionID: String,
         at date: Date
     ) async throws -> Bool {
+        cache.remove(scope: scope, key: key)
         let replaced = try await database.withConnection { sql in
             try await sql.update(Self.table)
                 .set("fingerprint", to: SQLBind(fingerprint))
@@ -113,27 +155,99 @@ public final class IdempotencyStore: Sendable {
     }
 
     /// Stores the response of run `executionID` and marks the key completed; false when the record is no longer
-    /// that run's (it was taken over after the lock timeout, or purged).
+    /// that run's (it was taken over after the lock timeout). A record purged meanwhile is written again, as the
+    /// run's own.
     @discardableResult
-    public func complete(scope: String, key: String, executionID: String, response: StoredResponse, at date: Date) async throws -> Bool {
-        let headers = String(decoding: try JSONEncoder().encode(response.headers), as: UTF8.self)
-        let updated = try await database.withConnection { sql in
-            try await sql.update(Self.table)
-                .set("state", to: SQLBind("completed"))
-                .set("completed_at", to: SQLBind(date.millisecondsSince1970))
-                .set("response_status", to: SQLBind(response.status))
-                .set("response_headers", to: SQLBind(headers))
-                .set("response_body", to: SQLBind(Data(response.body)))
-                .where("scope", .equal, scope).where("idempotency_key", .equal, key)
-                .where("execution_id", .equal, executionID)
-                .returning("execution_id")
-                .first()
+    public func complete(
+        scope: String,
+        key: String,
+        fingerprint: String,
+        executionID: String,
+        startedAt: Date,
+        response: StoredResponse,
+        at date: Date
+    ) async throws -> Bool {
+        let completion = Completion(
+            scope: scope,
+            key: key,
+            fingerprint: fingerprint,
+            executionID: executionID,
+            startedAt: startedAt.millisecondsSince1970,
+            completedAt: date.millisecondsSince1970,
+            status: response.status,
+            headers: String(decoding: try JSONEncoder().encode(response.headers), as: UTF8.self),
+            body: Data(response.body)
+        )
+        let kept = try await completions.submit(completion)
+        if kept {
+            var record = IdempotencyRecord(
+                scope: scope,
+                key: key,
+                fingerprint: fingerprint,
+                executionID: executionID,
+                startedAt: Date(millisecondsSince1970: completion.startedAt),
+                completedAt: Date(millisecondsSince1970: completion.completedAt)
+            )
+            record.response = response
+            cache.insert(record)
         }
-        return updated != nil
+        return kept
+    }
+
+    private struct Completion: Sendable {
+        var scope, key, fingerprint, executionID: String
+        var startedAt, completedAt: Int64
+        var status: Int
+        var headers: String
+        var body: Data
+    }
+
+    /// Multi-row upserts `… ON CONFLICT (scope, idempotency_key) DO UPDATE … WHERE execution_id = excluded.execution_id
+    /// RETURNING execution_id`: a completion is kept when its run still owns the record. A statement may touch a row
+    /// only once, so a batch holding one key twice (a run and its taker) is written in two statements.
+    private static func complete(_ completions: [Completion], database: Database) async throws -> [Bool] {
+        var groups: [[Completion]] = []
+        for completion in completions {
+            if let index = groups.firstIndex(where: { group in !group.contains { $0.scope == completion.scope && $0.key == completion.key } }) {
+                groups[index].append(completion)
+            } else {
+                groups.append([completion])
+            }
+        }
+        let statements = groups
+        let queries = statements.map { group -> SQLQueryString in
+            var query: SQLQueryString = """
+                INSERT INTO idempotency_keys (scope, idempotency_key, fingerprint, execution_id, state, started_at, completed_at, \
+                response_status, response_headers, response_body) VALUES 
+                """
+            query += group.map { completion -> SQLQueryString in
+                let values: [any Encodable & Sendable] = [
+                    completion.scope, completion.key, completion.fingerprint, completion.executionID, "completed",
+                    completion.startedAt, completion.completedAt, completion.status, completion.headers, completion.body,
+                ]
+                return "(\(binds: values))"
+            }.joined(separator: ", ")
+            query += """
+                 ON CONFLICT (scope, idempotency_key) DO UPDATE SET state = excluded.state, completed_at = excluded.completed_at, \
+                response_status = excluded.response_status, response_headers = excluded.response_headers, \
+                response_body = excluded.response_body WHERE idempotency_keys.execution_id = excluded.execution_id \
+                RETURNING execution_id
+                """
+            return query
+        }
+        let kept = try await database.withConnection { sql in
+            var kept = Set<String>()
+            for query in queries {
+                for row in try await sql.raw(query).all() { kept.insert(try row.decode(column: "execution_id", as: String.self)) }
+            }
+            return kept
+        }
+        return completions.map { kept.contains($0.executionID) }
     }
 
     /// Deletes run `executionID`'s record so the key may be used again (its handler failed).
     public func release(scope: String, key: String, executionID: String) async throws {
+        cache.remove(scope: scope, key: key)
         try await database.withConnection { sql in
             try await sql.delete(from: Self.table)
                 .where("scope", .equal, scope).where("idempotency_key", .equal, key)
@@ -148,6 +262,7 @@ public final class IdempotencyStore: Sendable {
     public func purgeExpired(retention: Duration, batchSize: Int = 1000) async throws -> Int {
         precondition(batchSize > 0, "batchSize must be positive")
         let cutoff = now().millisecondsSince1970 - retention.milliseconds
+        cache.removeAll(startedBefore: Date(millisecondsSince1970: cutoff + 1))
         var total = 0
         while true {
             let deleted = try await database.withConnection { sql in

@@ -110,10 +110,18 @@ struct IdempotencyMiddlewareTests {
         return try JSONDecoder().decode(ProblemDetails.self, from: Data(buffer: response.body))
     }
 
-    @Test("a retry with the same key replays the identical status, headers and body, marked Idempotent-Replayed", arguments: TestDatabase.kinds)
-    func replay(kind: TestDatabase.Kind) async throws {
+    @Test(
+        "a retry with the same key replays the identical status, headers and body, marked Idempotent-Replayed — from memory or from the database",
+        arguments: TestDatabase.kinds,
+        [true, false]
+    )
+    func replay(kind: TestDatabase.Kind, cached: Bool) async throws {
         let handlers = Handlers()
-        try await Self.run(kind, handlers: handlers) { client, _ in
+        let configuration = IdempotencyMiddleware<BasicRequestContext>.Configuration(
+            storedHeaders: [Self.costHeader],
+            replayCacheBytes: cached ? 1 << 20 : 0
+        )
+        try await Self.run(kind, handlers: handlers, configuration: configuration) { client, _ in
             let body = ByteBuffer(string: #"{"sku":"A","quantity":2}"#)
             let first = try await client.execute(uri: "/orders", method: .post, headers: Self.headers(key: "order-1"), body: body)
             #expect(first.status == .created)

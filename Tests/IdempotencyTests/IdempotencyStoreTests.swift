@@ -23,8 +23,28 @@ struct IdempotencyStoreTests {
                 try await !store.replaceStarted(scope: "s", key: "k", previousExecutionID: "e1", fingerprint: "f", executionID: "e4", at: clock.date)
             )
             let response = StoredResponse(status: 201, headers: [.init(name: "Location", value: "/x")], body: Array("ok".utf8))
-            #expect(try await !store.complete(scope: "s", key: "k", executionID: "e1", response: response, at: clock.date))
-            #expect(try await store.complete(scope: "s", key: "k", executionID: "e3", response: response, at: clock.date))
+            #expect(
+                try await !store.complete(
+                    scope: "s",
+                    key: "k",
+                    fingerprint: "f",
+                    executionID: "e1",
+                    startedAt: clock.date,
+                    response: response,
+                    at: clock.date
+                )
+            )
+            #expect(
+                try await store.complete(
+                    scope: "s",
+                    key: "k",
+                    fingerprint: "f",
+                    executionID: "e3",
+                    startedAt: clock.date,
+                    response: response,
+                    at: clock.date
+                )
+            )
             let record = try #require(try await store.find(scope: "s", key: "k"))
             #expect(record.response == response && record.executionID == "e3" && record.completedAt == clock.date)
             // A release by a run that no longer holds the key deletes nothing.

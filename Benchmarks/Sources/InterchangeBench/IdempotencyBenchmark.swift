@@ -25,6 +25,7 @@ struct IdempotencyBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds per measurement.") var seconds = 3
     @Option(help: "Rounds per mode, interleaved.") var rounds = 3
     @Option(help: "Stored keys the replay mode cycles through.") var replayKeys = 64
+    @Flag(help: "Only first-time keys, one long run (for profiling).") var firstTimeOnly = false
 
     func run() async throws {
         var logger = Logger(label: "bench")
@@ -73,27 +74,13 @@ struct IdempotencyBenchmark: AsyncParsableCommand {
             "orders",
             use: createOrder
         )
+        // The same, with no replay cache: every replay is read from the database (a retry reaching another process).
+        router.group("/idempotent-uncached")
+            .add(middleware: try IdempotencyMiddleware<BasicRequestContext>(database: database, configuration: .init(replayCacheBytes: 0)))
+            .post("orders", use: createOrder)
 
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: logger
-        )
-        var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
-        clientConfiguration.tracing.tracer = nil
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
-
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            defer { group.cancelAll() }
-            guard let port = await ports.first(where: { _ in true }), port > 0 else { throw IdempotencyBenchmarkFailure("the server did not start") }
-            let base = "http://127.0.0.1:\(port)"
+        let (concurrency, seconds, rounds, replayKeys, firstTimeOnly) = (concurrency, seconds, rounds, replayKeys, firstTimeOnly)
+        try await withBenchServer(router, concurrency: concurrency, logger: logger) { base, client in
             let body = #"{"lines":[{"productId":"p_1","quantity":2}]}"#
 
             @Sendable func post(_ path: String, key: String?, expectReplay: Bool) async throws {
@@ -104,21 +91,34 @@ struct IdempotencyBenchmark: AsyncParsableCommand {
                 request.body = .bytes(ByteBuffer(string: body))
                 let response = try await client.execute(request, timeout: .seconds(10))
                 _ = try await response.body.collect(upTo: 1 << 20)
-                guard response.status == .created else { throw IdempotencyBenchmarkFailure("answered \(response.status.code), not 201") }
+                guard response.status == .created else { throw BenchmarkFailure("answered \(response.status.code), not 201") }
                 guard (response.headers.first(name: "Idempotent-Replayed") == "true") == expectReplay else {
-                    throw IdempotencyBenchmarkFailure(expectReplay ? "a replay executed the handler" : "a first-time key was answered as a replay")
+                    throw BenchmarkFailure(expectReplay ? "a replay executed the handler" : "a first-time key was answered as a replay")
                 }
             }
 
             // The keys the replay mode retries, each executed once now.
             let keys = (0..<replayKeys).map { "replay-\($0)-\(UUID().uuidString)" }
             for key in keys { try await post("/idempotent/orders", key: key, expectReplay: false) }
+            let uncachedKeys = (0..<replayKeys).map { "uncached-\($0)-\(UUID().uuidString)" }
+            for key in uncachedKeys { try await post("/idempotent-uncached/orders", key: key, expectReplay: false) }
 
             let modes: [(String, @Sendable () async throws -> Void)] = [
                 ("without the middleware", { try await post("/plain/orders", key: nil, expectReplay: false) }),
                 ("first-time keys", { try await post("/idempotent/orders", key: UUID().uuidString, expectReplay: false) }),
-                ("replays", { try await post("/idempotent/orders", key: keys.randomElement()!, expectReplay: true) }),
+                (
+                    "replays (this process has the answer in memory)",
+                    { try await post("/idempotent/orders", key: keys.randomElement()!, expectReplay: true) }
+                ),
+                (
+                    "replays read from the database (replay cache off)",
+                    { try await post("/idempotent-uncached/orders", key: uncachedKeys.randomElement()!, expectReplay: true) }
+                ),
             ]
+            if firstTimeOnly {
+                _ = await runLoad(concurrency: concurrency, duration: .seconds(seconds), modes[1].1)
+                return
+            }
             for (_, operation) in modes { _ = await runLoad(concurrency: concurrency, duration: .seconds(1), operation) }  // warm-up
             var results = Array(repeating: [LoadResult](), count: modes.count)
             for _ in 0..<rounds {
@@ -128,7 +128,7 @@ struct IdempotencyBenchmark: AsyncParsableCommand {
             }
             for (index, (mode, _)) in modes.enumerated() {
                 let errors = results[index].reduce(0) { $0 + $1.errors }
-                guard errors == 0 else { throw IdempotencyBenchmarkFailure("\(mode) on \(name): \(errors) requests failed") }
+                guard errors == 0 else { throw BenchmarkFailure("\(mode) on \(name): \(errors) requests failed") }
                 let ratio = median(zip(results[index], results[0]).map { $0.requestsPerSecond / $1.requestsPerSecond })
                 let rate = median(results[index].map(\.requestsPerSecond))
                 let p50 = median(results[index].map(\.p50Milliseconds))
@@ -136,12 +136,6 @@ struct IdempotencyBenchmark: AsyncParsableCommand {
                 print(String(format: "| %@ | %@ | %.0f | %.3f | %.3f | %.2f× |", name, mode, rate, p50, p99, ratio))
             }
         }
-        try await client.shutdown()
         try await database.shutdown()
     }
-}
-
-private struct IdempotencyBenchmarkFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

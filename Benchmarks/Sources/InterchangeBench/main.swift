@@ -6,7 +6,10 @@ struct InterchangeBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interchange-bench",
         abstract: "Interchange benchmarks; results and commands in docs/benchmarks.md.",
-        subcommands: [HTTPClientBenchmark.self, PolicyBenchmark.self, WebhooksBenchmark.self, IdempotencyBenchmark.self, HelloServer.self]
+        subcommands: [
+            HTTPClientBenchmark.self, PolicyBenchmark.self, WebhooksBenchmark.self, IdempotencyBenchmark.self, ShopIngestBenchmark.self,
+            HelloServer.self,
+        ]
     )
 }
 
@@ -23,6 +26,7 @@ do {
     case let policies as PolicyBenchmark: try await policies.run()
     case let webhooks as WebhooksBenchmark: try await webhooks.run()
     case let idempotency as IdempotencyBenchmark: try await idempotency.run()
+    case let ingest as ShopIngestBenchmark: try await ingest.run()
     case let hello as HelloServer: try await hello.run()
     default: try command.run()
     }
