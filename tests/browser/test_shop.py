@@ -331,7 +331,8 @@ def test_keyboard_only_checkout_and_accessible_names(driver: WebDriver, base_url
     assert "add-to-cart" in (button.get_attribute("class") or ""), "Tab reaches the first Add to cart button"
     assert driver.execute_script("return getComputedStyle(arguments[0]).outlineStyle", button) != "none", \
         "keyboard focus must be visible"
-    described = driver.find_element(By.ID, button.get_attribute("aria-describedby")).text
+    described = button.find_element(By.XPATH, "./ancestor::li[1]//h3").text
+    assert button.get_attribute("textContent") == f"Add to cart: {described}", "the button's name names its product"
     ActionChains(driver).send_keys(Keys.ENTER).perform()
     status = driver.find_element(By.ID, "cart-status")
     wait(driver).until(lambda d: status.get_attribute("textContent").startswith(f"Added {described}."))

@@ -55,8 +55,9 @@ function domId(prefix, productId) {
 
 function productCard(product) {
   const nameId = domId('product-name', product.id);
-  const button = h('button', { type: 'button', class: 'button button-secondary add-to-cart', 'data-product-id': product.id, 'aria-describedby': nameId },
-    'Add to cart');
+  // The accessible name starts with the visible label and names the product: "Add to cart: Interchange mug".
+  const button = h('button', { type: 'button', class: 'button button-secondary add-to-cart', 'data-product-id': product.id },
+    'Add to cart', h('span', { class: 'visually-hidden' }, `: ${product.name}`));
   button.addEventListener('click', () => add(product));
   return h('li', { class: 'card product-card', 'data-product-id': product.id },
     h('h3', { id: nameId, class: 'product-name' }, product.name),
