@@ -5,8 +5,14 @@ End to end against the real process: `interchange up` serves the shop and mounts
 the outcome, the simulator redirects back and delivers signed webhooks to the shop, and the success and cancel
 pages follow the order until its status is settled. Nothing is stubbed; only simulator facts from the spec
 (docs/stripe-simulator.md) are relied on: the hosted page at /sim/stripe/checkout/pay/<cs_id> has a `card`
-field, 4242… succeeds, 4000…0002 is declined (the session stays open), 4000…3220 settles later or at once on
-POST /sim/stripe/_sim/payments/settle.
+field and a "Back / cancel" link to the cancel_url, 4242… succeeds, 4000…0002 is declined (the session stays
+open), 4000…3220 settles later or at once on POST /sim/stripe/_sim/payments/settle, POST
+/sim/stripe/v1/checkout/sessions/<id>/expire with the default key sk_test_interchange expires a session.
+
+DOM hooks: #product-list .product-card[data-product-id] button.add-to-cart; #cart-lines tr[data-product-id]
+with input.quantity-input and .remove-line; #cart-total, #cart-status (role=status), #checkout-button,
+#checkout-message [role=alert]; on success/cancel.html #order-status[data-state] (paid, declined, open,
+expired, processing, confirming, …), #order-headline, #order-text, #pay-button, #order-total, #timeline.
 
 Every wait is an explicit WebDriverWait (at most PAY_WAIT_S, for a webhook to land); there are no sleeps.
 """
@@ -80,7 +86,9 @@ def add_to_cart(driver: WebDriver, card: WebElement) -> str:
 
 def checkout_to_hosted_page(driver: WebDriver) -> None:
     driver.find_element(By.ID, "checkout-button").click()
-    wait(driver, PAY_WAIT_S).until(lambda d: HOSTED_PAGE.search(d.current_url) or css(d, '#checkout-message [role="alert"]'))
+    wait(driver, PAY_WAIT_S).until(
+        lambda d: HOSTED_PAGE.search(d.current_url) or css(d, '#checkout-message [role="alert"]')
+    )
     alerts = css(driver, '#checkout-message [role="alert"]')
     assert not alerts, "checkout failed: " + (alerts[0].text if alerts else "")
 
@@ -260,7 +268,10 @@ def test_delayed_payment_is_processing_until_it_settles(driver: WebDriver, base_
 def test_unavailable_product_problem_names_the_line(driver: WebDriver, base_url: str, screenshot: Shot) -> None:
     cards = open_shop(driver, base_url)
     real_id = cards[0].get_attribute("data-product-id")
-    cart = {"lines": [{"productId": real_id, "quantity": 1}, {"productId": "prod_discontinued", "quantity": 2, "name": "Discontinued lamp"}]}
+    cart = {"lines": [
+        {"productId": real_id, "quantity": 1},
+        {"productId": "prod_discontinued", "quantity": 2, "name": "Discontinued lamp"},
+    ]}
     driver.execute_script(f"localStorage.setItem('{CART_KEY}', arguments[0])", json.dumps(cart))
     open_shop(driver, base_url)
     row = driver.find_element(By.CSS_SELECTOR, '#cart-lines tr[data-product-id="prod_discontinued"]')
@@ -313,7 +324,9 @@ def test_double_click_places_one_order(driver: WebDriver, base_url: str) -> None
     # no second one is created, and its open session is reused.
     hosted_url = driver.current_url
     driver.back()
-    wait(driver).until(lambda d: d.current_url.endswith("/shop/") and d.find_element(By.ID, "checkout-button").is_enabled())
+    wait(driver).until(
+        lambda d: d.current_url.endswith("/shop/") and d.find_element(By.ID, "checkout-button").is_enabled()
+    )
     checkout_to_hosted_page(driver)
     assert driver.current_url == hosted_url
     posts = json.loads(driver.execute_script("return sessionStorage.getItem('test.orderPosts')") or "[]")
@@ -417,11 +430,15 @@ def test_narrow_viewport_has_no_horizontal_scroll(driver: WebDriver, base_url: s
 
 
 @pytest.fixture(scope="module")
-def serve_shop_url(interchange_bin: Path, artifacts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def serve_shop_url(
+    interchange_bin: Path, artifacts_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """`interchange serve shop` alone: the shop and the Stripe simulator it brings, at the same paths as under `up`."""
     data_dir = tmp_path_factory.mktemp("interchange-serve-shop")
     with run_interchange(
-        interchange_bin, ["serve", "shop", "--port", "0", "--data-dir", str(data_dir)], artifacts_dir / "browser-serve-shop.log"
+        interchange_bin,
+        ["serve", "shop", "--port", "0", "--data-dir", str(data_dir)],
+        artifacts_dir / "browser-serve-shop.log",
     ) as url:
         yield url
 

@@ -62,7 +62,8 @@ export function orderView(order, page = 'success') {
   const flags = Array.isArray(order && order.flags) ? order.flags : [];
   if (flags.includes('amount_mismatch') && status !== 'paid' && status !== 'fulfilled') {
     return view('review', 'warning', 'Needs review', 'Your payment needs a review.',
-      'The amount the payment provider reported does not match this order, so it has not been marked paid. The shop will look into it; you do not need to pay again.',
+      'The amount the payment provider reported does not match this order, so it has not been marked paid. '
+        + 'The shop will look into it; you do not need to pay again.',
       { settled: true });
   }
   switch (status) {

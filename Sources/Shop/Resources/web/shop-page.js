@@ -274,7 +274,8 @@ async function checkout() {
       return;
     }
     const message = problemMessage(session, { action: 'checkout', orderId });
-    showAlert($('checkout-message'), session.status === 200 ? { ...message, text: 'The payment page could not be opened (no valid link came back). Please try again.' } : message);
+    const noLink = 'The payment page could not be opened (no valid link came back). Please try again.';
+    showAlert($('checkout-message'), session.status === 200 ? { ...message, text: noLink } : message);
   } finally {
     // While the browser leaves for the payment page the button stays disabled (no second press); otherwise
     // it is usable again.
