@@ -58,6 +58,9 @@ final class StripeSimulatorState: Sendable {
         var events: [String: StripeEvent] = [:]
         var endpoints: [String: WebhookEndpointRecord] = [:]
         var idempotency: [String: IdempotencyRecord] = [:]
+        /// Claims in the order they were made, so expiry looks only at the oldest (`idempotencyHead` is the first live one).
+        var idempotencyOrder: [(createdAt: Int, id: String)] = []
+        var idempotencyHead = 0
         /// Which session each payment intent pays.
         var sessionOfPaymentIntent: [String: String] = [:]
 
@@ -307,18 +310,36 @@ final class StripeSimulatorState: Sendable {
 
     // MARK: Idempotency
 
+    /// Keys remembered at most; past that the oldest are forgotten first (Stripe keeps keys 24 h, whatever their number).
+    static let maxIdempotencyKeys = 100_000
+
     /// Claims `key` within `scope` (the API key) for a request with `fingerprint`, forgetting keys older than 24 h.
     func claimIdempotent(scope: String, key: String, fingerprint: String, now: Int) -> IdempotencyClaim {
         store.withLock { store in
-            store.idempotency = store.idempotency.filter { now - $0.value.createdAt < 24 * 3600 }
+            Self.forgetOldIdempotencyKeys(&store, now: now)
             let id = "\(scope)\u{0}\(key)"
             guard let record = store.idempotency[id] else {
                 store.idempotency[id] = IdempotencyRecord(fingerprint: fingerprint, response: nil, createdAt: now)
+                store.idempotencyOrder.append((now, id))
                 return .run
             }
             guard record.fingerprint == fingerprint else { return .mismatch }
             guard let response = record.response else { return .inProgress }
             return .replay(response)
+        }
+    }
+
+    private static func forgetOldIdempotencyKeys(_ store: inout Store, now: Int) {
+        while store.idempotencyHead < store.idempotencyOrder.count {
+            let oldest = store.idempotencyOrder[store.idempotencyHead]
+            guard now - oldest.createdAt >= 24 * 3600 || store.idempotency.count >= maxIdempotencyKeys else { break }
+            // A key released and claimed again has a newer record: only the record this entry made is forgotten.
+            if store.idempotency[oldest.id]?.createdAt == oldest.createdAt { store.idempotency.removeValue(forKey: oldest.id) }
+            store.idempotencyHead += 1
+        }
+        if store.idempotencyHead > 1024 && store.idempotencyHead * 2 > store.idempotencyOrder.count {
+            store.idempotencyOrder.removeFirst(store.idempotencyHead)
+            store.idempotencyHead = 0
         }
     }
 

@@ -99,6 +99,43 @@ struct IdempotencyKeyTests {
         }
     }
 
+    @Test func aKeyIsForgottenAfter24Hours() async throws {
+        try await SimulatorHarness.with { harness in
+            try await harness.test { client in
+                let first = try await client.createSession(order: "ord_1", idempotencyKey: "day-old")
+                harness.clock.advance(by: .seconds(24 * 3600))
+                let second = try await client.createSession(order: "ord_2", idempotencyKey: "day-old")
+                #expect(second["id"]?.string != first["id"]?.string)
+                #expect(second["client_reference_id"]?.string == "ord_2")
+            }
+        }
+    }
+
+    /// Sent together, they may or may not overlap in the handler; whichever way they interleave there is one session (the
+    /// in-flight case itself is `aRequestWhileTheFirstWithTheSameKeyStillRunsIs409`).
+    @Test func twentyRequestsSentTogetherWithOneKeyCreateOneSession() async throws {
+        try await SimulatorHarness.with { harness in
+            try await harness.test { client in
+                let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, String?).self) { group in
+                    for _ in 0..<20 {
+                        group.addTask {
+                            let form =
+                                "mode=payment&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=500"
+                                + "&line_items[0][price_data][product_data][name]=Mug&line_items[0][quantity]=1&success_url=http%3A%2F%2Fx.test%2F"
+                            let response = try await client.stripe(.post, "/v1/checkout/sessions", form, idempotencyKey: "burst")
+                            return (response.status, try? response.json["id"]?.string)
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(statuses.allSatisfy { $0.0 == .ok || $0.0 == .conflict })
+                #expect(Set(statuses.compactMap(\.1)).count == 1, "every answer with a body names the same session")
+                let listed = try await client.stripe(.get, "/v1/checkout/sessions").json
+                #expect(listed["data"]?.array.count == 1)
+            }
+        }
+    }
+
     @Test func aStoredErrorIsReplayedToo() async throws {
         try await SimulatorHarness.with { harness in
             try await harness.test { client in
