@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "ServiceRuntime", targets: ["ServiceRuntime"]),
         .library(name: "Observability", targets: ["Observability"]),
         .library(name: "InterchangeTesting", targets: ["InterchangeTesting"]),
+        .library(name: "StripeSimulator", targets: ["StripeSimulator"]),
+        .library(name: "Shop", targets: ["Shop"]),
     ],
     dependencies: [
         // HTTP server and client

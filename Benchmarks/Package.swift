@@ -30,6 +30,8 @@ let package = Package(
                 .product(name: "WebhooksOutbound", package: "interchange"),
                 .product(name: "Persistence", package: "interchange"),
                 .product(name: "Idempotency", package: "interchange"),
+                .product(name: "Shop", package: "interchange"),
+                .product(name: "StripeSimulator", package: "interchange"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),

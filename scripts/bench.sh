@@ -76,6 +76,7 @@ fi
 if [ "$which" = all ] || [ "$which" = shop ]; then
   bench_postgres
   "$BENCH" shop-ingest --postgres "$INTERCHANGE_TEST_POSTGRES_URL"
+  "$BENCH" shop-checkout
 fi
 if [ "$which" = all ] || [ "$which" = dashboard ]; then
   # The real `interchange up` (release, built by this package from the root package) against a bare Hummingbird

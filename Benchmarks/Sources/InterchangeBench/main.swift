@@ -8,6 +8,7 @@ struct InterchangeBench: AsyncParsableCommand {
         abstract: "Interchange benchmarks; results and commands in docs/benchmarks.md.",
         subcommands: [
             HTTPClientBenchmark.self, PolicyBenchmark.self, WebhooksBenchmark.self, IdempotencyBenchmark.self, ShopIngestBenchmark.self,
+            ShopCheckoutBenchmark.self,
             HelloServer.self,
         ]
     )
@@ -27,6 +28,7 @@ do {
     case let webhooks as WebhooksBenchmark: try await webhooks.run()
     case let idempotency as IdempotencyBenchmark: try await idempotency.run()
     case let ingest as ShopIngestBenchmark: try await ingest.run()
+    case let checkout as ShopCheckoutBenchmark: try await checkout.run()
     case let hello as HelloServer: try await hello.run()
     default: try command.run()
     }
