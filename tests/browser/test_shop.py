@@ -12,7 +12,8 @@ open), 4000…3220 settles later or at once on POST /sim/stripe/_sim/payments/se
 DOM hooks: #product-list .product-card[data-product-id] button.add-to-cart; #cart-lines tr[data-product-id]
 with input.quantity-input and .remove-line; #cart-total, #cart-status (role=status), #checkout-button,
 #checkout-message [role=alert]; on success/cancel.html #order-status[data-state] (paid, declined, open,
-expired, processing, confirming, …), #order-headline, #order-text, #pay-button, #order-total, #timeline.
+expired, processing, confirming, …), #order-panel[data-polling=active|settled|gave-up], #order-headline,
+#order-text, #pay-button, #order-total, #timeline.
 
 Every wait is an explicit WebDriverWait (at most PAY_WAIT_S, for a webhook to land); there are no sleeps.
 """
@@ -164,6 +165,8 @@ def test_buy_with_4242_shows_paid(driver: WebDriver, base_url: str, screenshot: 
     pay_on_hosted_page(driver, CARD_SUCCEEDS)
     badge = wait_for_order_state(driver, "success", "paid")
     assert badge.text == "Paid"
+    # Paid is final: the page stops asking.
+    wait(driver).until(lambda d: d.find_element(By.ID, "order-panel").get_attribute("data-polling") == "settled")
     assert "paid" in driver.find_element(By.ID, "order-headline").text
     assert "session_id=cs_test_" in driver.current_url
     assert driver.find_element(By.ID, "order-live").get_attribute("role") == "status"
@@ -201,6 +204,7 @@ def test_declined_card_then_try_again(driver: WebDriver, base_url: str, screensh
     back[0].click()
     badge = wait_for_order_state(driver, "cancel", "declined")
     assert badge.text == "Payment failed"
+    wait(driver).until(lambda d: d.find_element(By.ID, "order-panel").get_attribute("data-polling") == "settled")
     assert "declined" in driver.find_element(By.ID, "order-headline").text
     assert "still open and can be paid" in driver.find_element(By.ID, "order-text").text
     order_id = order_id_from_url(driver)

@@ -117,6 +117,8 @@ async function follow() {
   if (polling) return;
   polling = true;
   $('check-again').hidden = true;
+  // data-polling: active while asking, settled once the status is final for this page, gave-up when the budget ran out.
+  $('order-panel').setAttribute('data-polling', 'active');
   try {
     const outcome = await pollUntil({
       load: () => shopAPI.order(orderId, leaving.signal),
@@ -125,6 +127,7 @@ async function follow() {
       schedule: backoffSchedule({ jitter: 0.2 }),
       signal: leaving.signal,
     });
+    $('order-panel').setAttribute('data-polling', outcome.done ? 'settled' : 'gave-up');
     if (!outcome.done && lastOrder) {
       lastKey = null;
       renderView(staleView(lastOrder, page));
