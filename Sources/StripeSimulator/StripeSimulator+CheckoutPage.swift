@@ -105,8 +105,8 @@ extension StripeSimulator {
                 <form method="post" action="\(Self.escape(configuration.basePath))/checkout/pay/\(Self.escape(session.id))">
                 \(alert)
                 <label for="card">Card number</label>
-                <input id="card" name="card" type="text" inputmode="numeric" autocomplete="cc-number" required value="\(Self.escape(card))" aria-describedby="\(described)"\(decline == nil ? "" : " aria-invalid=\"true\"")>
-                <p id="card-hint" class="hint">Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined; 4000 0000 0000 9995 has insufficient funds; 4000 0000 0000 3220 pays later.</p>
+                <input id="card" name="card" type="text" inputmode="numeric" autocomplete="cc-number" required value="\(Self.escape(card))" aria-describedby="\(described)"\(decline == nil ? "" : " aria-invalid=\"true\" autofocus")>
+                <p id="card-hint" class="hint">Test cards: 4242 4242 4242 4242 succeeds; 4000 0000 0000 0002 and 4000 0000 0000 9995 (insufficient funds) fail; 4000 0000 0000 3220 settles later.</p>
                 <button type="submit">Pay \(total)</button>
                 </form>
                 \(cancel)

@@ -270,8 +270,9 @@ extension StripeSimulator {
             charge.amountRefunded += refundAmount
             charge.refunds.append(refund.id)
             store.charges[charge.id] = charge
-            let event = store.record("charge.refunded", store.chargeJSON(charge.id) ?? charge.json, origin: call.origin, at: call.now)
-            return (refund, [event])
+            let refunded = store.record("charge.refunded", store.chargeJSON(charge.id) ?? charge.json, origin: call.origin, at: call.now)
+            let created = store.record("refund.created", refund.json, origin: call.origin, at: call.now)
+            return (refund, [refunded, created])
         }
         await publish(events)
         return try expanded(refund.json, call)
@@ -279,7 +280,7 @@ extension StripeSimulator {
 
     // MARK: Customers
 
-    func createCustomer(_ call: StripeAPICall) throws(StripeAPIError) -> StripeJSON {
+    func createCustomer(_ call: StripeAPICall) async throws(StripeAPIError) -> StripeJSON {
         let p = call.parameters
         try p.requireOnly(["email", "name", "description", "phone", "metadata", "expand"])
         let customer = Customer(
@@ -292,12 +293,13 @@ extension StripeSimulator {
             phone: try p.string("phone"),
             metadata: try p.metadata("metadata")
         )
-        let stored = try state.withStore { (store: inout StripeSimulatorState.Store) throws(StripeAPIError) -> Customer in
+        let (stored, event) = try state.withStore { (store: inout StripeSimulatorState.Store) throws(StripeAPIError) -> (Customer, StripeEvent) in
             var customer = customer
             customer.sequence = store.nextSequence()
             store.customers[customer.id] = customer
-            return customer
+            return (customer, store.record("customer.created", customer.json, origin: call.origin, at: call.now))
         }
+        await publish([event])
         return try expanded(stored.json, call)
     }
 

@@ -81,7 +81,7 @@ extension StripeSimulator {
         }
         route(.delete, "webhook_endpoints/:id") { call throws(StripeAPIError) in try await self.deleteWebhookEndpoint(call) }
 
-        route(.post, "customers") { call throws(StripeAPIError) in try self.createCustomer(call) }
+        route(.post, "customers") { call throws(StripeAPIError) in try await self.createCustomer(call) }
         route(.get, "customers") { call throws(StripeAPIError) in
             try self.list(call, "customer", url: "/v1/customers", filters: ["email"]) { store, parameters throws(StripeAPIError) in
                 let email = try parameters.string("email")

@@ -138,6 +138,7 @@ final class StripeSimulatorState: Sendable {
                 )
             }
             var intent: PaymentIntent
+            var created: StripeEvent?
             if let id = session.paymentIntentID, let existing = store.paymentIntents[id] {
                 intent = existing
             } else {
@@ -154,8 +155,9 @@ final class StripeSimulatorState: Sendable {
                 )
                 session.paymentIntentID = id
                 store.sessionOfPaymentIntent[id] = session.id
+                created = store.record("payment_intent.created", intent.json, origin: origin, at: now)
             }
-            var events: [StripeEvent] = []
+            var events: [StripeEvent] = created.map { [$0] } ?? []
             let outcome: PaymentOutcome
             let testCard = TestCard(number: card)
             switch testCard {
@@ -171,6 +173,7 @@ final class StripeSimulatorState: Sendable {
                 session.customerDetailsEmail = Self.email(of: session, in: store)
                 store.paymentIntents[intent.id] = intent
                 store.sessions[session.id] = session
+                events.append(store.record("charge.succeeded", store.chargeJSON(charge.id) ?? charge.json, origin: origin, at: now))
                 events.append(store.record("payment_intent.succeeded", intent.json, origin: origin, at: now))
                 events.append(store.record("checkout.session.completed", session.json, origin: origin, at: now))
                 outcome = .succeeded
@@ -184,6 +187,7 @@ final class StripeSimulatorState: Sendable {
                 intent.latestCharge = charge.id
                 store.paymentIntents[intent.id] = intent
                 store.sessions[session.id] = session
+                events.append(store.record("charge.failed", store.chargeJSON(charge.id) ?? charge.json, origin: origin, at: now))
                 events.append(store.record("payment_intent.payment_failed", intent.json, origin: origin, at: now))
                 outcome = .declined(decline)
             case .settlesLater:
@@ -218,11 +222,13 @@ final class StripeSimulatorState: Sendable {
             for var intent in due {
                 intent.settlesAt = nil
                 var session = store.sessionOfPaymentIntent[intent.id].flatMap { store.sessions[$0] }
+                let chargeID: String
                 if succeed {
                     let charge = Self.charge(for: intent, last4: intent.cardLast4 ?? "3220", failure: nil, store: &store, now: timestamp)
                     intent.status = .succeeded
                     intent.latestCharge = charge.id
                     session?.paymentStatus = .paid
+                    chargeID = charge.id
                 } else {
                     let decline = TestCard.Decline.generic
                     let charge = Self.charge(for: intent, last4: intent.cardLast4 ?? "3220", failure: decline, store: &store, now: timestamp)
@@ -230,9 +236,13 @@ final class StripeSimulatorState: Sendable {
                     intent.lastPaymentError = decline
                     intent.lastPaymentErrorCharge = charge.id
                     intent.latestCharge = charge.id
+                    chargeID = charge.id
                 }
                 store.paymentIntents[intent.id] = intent
                 if let session { store.sessions[session.id] = session }
+                if let charge = store.chargeJSON(chargeID) {
+                    events.append(store.record(succeed ? "charge.succeeded" : "charge.failed", charge, origin: .automatic, at: timestamp))
+                }
                 events.append(
                     store.record(
                         succeed ? "payment_intent.succeeded" : "payment_intent.payment_failed",

@@ -49,7 +49,11 @@ struct TestCardTests {
                 #expect(intent["latest_charge"]?["metadata"]?["order_id"]?.string == "ord_1")
                 #expect(intent["latest_charge"]?["payment_intent"]?.string == intentID)
 
-                #expect(try await client.eventTypes() == ["payment_intent.succeeded", "checkout.session.completed"])
+                #expect(
+                    try await client.eventTypes() == [
+                        "payment_intent.created", "charge.succeeded", "payment_intent.succeeded", "checkout.session.completed",
+                    ]
+                )
                 let completed = try #require(try await client.stripe(.get, "/v1/events", "type=checkout.session.completed").json["data"]?.array.first)
                 #expect(completed["id"]?.string?.hasPrefix("evt_") == true)
                 #expect(completed["api_version"]?.string == "2024-06-20")
@@ -78,8 +82,8 @@ struct TestCardTests {
                 #expect(session["payment_status"]?.string == "unpaid")
                 #expect(session.isNull("payment_intent"))
 
-                #expect(try await client.eventTypes() == ["payment_intent.payment_failed"])
-                let failed = try #require(try await client.stripe(.get, "/v1/events").json["data"]?.array.first)
+                #expect(try await client.eventTypes() == ["payment_intent.created", "charge.failed", "payment_intent.payment_failed"])
+                let failed = try #require(try await client.stripe(.get, "/v1/events", "type=payment_intent.payment_failed").json["data"]?.array.first)
                 let error = try #require(failed["data"]?["object"]?["last_payment_error"])
                 #expect(error["code"]?.string == "card_declined")
                 #expect(error["decline_code"]?.string == declineCode)
@@ -103,7 +107,7 @@ struct TestCardTests {
                 #expect(processing["status"]?.string == "complete")
                 #expect(processing["payment_status"]?.string == "unpaid")
                 #expect(processing["payment_intent"]?["status"]?.string == "processing")
-                #expect(try await client.eventTypes() == ["checkout.session.completed"])
+                #expect(try await client.eventTypes() == ["payment_intent.created", "checkout.session.completed"])
 
                 let settle = try await client.execute(uri: "/_sim/payments/settle", method: .post)
                 #expect(settle.status == .ok)
@@ -112,7 +116,8 @@ struct TestCardTests {
                 #expect(settled["payment_status"]?.string == "paid")
                 #expect(
                     try await client.eventTypes() == [
-                        "checkout.session.completed", "payment_intent.succeeded", "checkout.session.async_payment_succeeded",
+                        "payment_intent.created", "checkout.session.completed", "charge.succeeded", "payment_intent.succeeded",
+                        "checkout.session.async_payment_succeeded",
                     ]
                 )
             }
@@ -133,7 +138,8 @@ struct TestCardTests {
                 #expect(settle.status == .ok)
                 #expect(
                     try await client.eventTypes() == [
-                        "checkout.session.completed", "payment_intent.payment_failed", "checkout.session.async_payment_failed",
+                        "payment_intent.created", "checkout.session.completed", "charge.failed", "payment_intent.payment_failed",
+                        "checkout.session.async_payment_failed",
                     ]
                 )
                 #expect(try await client.stripe(.get, "/v1/checkout/sessions/\(id)").json["payment_status"]?.string == "unpaid")
@@ -214,6 +220,7 @@ struct TestCardTests {
                 let tooMuch = try await client.stripe(.post, "/v1/refunds", "charge=\(chargeID)")
                 #expect(try tooMuch.json["error"]?["code"]?.string == "charge_already_refunded")
 
+                #expect(try await client.eventTypes("&type=refund.created").count == 2)
                 let refunded = try await client.stripe(.get, "/v1/events", "type=charge.refunded").json["data"]?.array ?? []
                 #expect(refunded.count == 2)
                 let latest = try #require(refunded.first?["data"]?["object"])
@@ -235,6 +242,11 @@ struct TestCardTests {
                 _ = try await client.payOnPage(id, card: "4242424242424242")
                 #expect(try await client.eventTypes("&type=payment_intent.succeeded") == ["payment_intent.succeeded"])
                 #expect(try await client.eventTypes("&type=checkout.session.*") == ["checkout.session.completed"])
+                #expect(
+                    try await client.eventTypes("&types[]=charge.succeeded&types[]=checkout.session.completed") == [
+                        "charge.succeeded", "checkout.session.completed",
+                    ]
+                )
                 let event = try #require(try await client.stripe(.get, "/v1/events").json["data"]?.array.first?["id"]?.string)
                 #expect(try await client.stripe(.get, "/v1/events/\(event)").json["object"]?.string == "event")
             }
@@ -248,6 +260,7 @@ struct TestCardTests {
                 let id = try #require(created["id"]?.string)
                 #expect(id.hasPrefix("cus_"))
                 #expect(try await client.stripe(.get, "/v1/customers/\(id)").json["email"]?.string == "ada@example.com")
+                #expect(try await client.eventTypes() == ["customer.created"])
                 let session = try await client.createSession(extra: "&customer=\(id)")
                 #expect(session["customer"]?.string == id)
                 let unknown = try await client.stripe(

@@ -79,10 +79,11 @@ struct WebhookDeliveryTests {
 
                     let id = try #require(try await client.createSession()["id"]?.string)
                     _ = try await client.payOnPage(id, card: "4242424242424242")
-                    #expect(await harness.engine.processDue() == 2)
+                    // payment_intent.created, charge.succeeded, payment_intent.succeeded, checkout.session.completed.
+                    #expect(await harness.engine.processDue() == 4)
 
                     let deliveries = received.value
-                    #expect(deliveries.count == 2)
+                    #expect(deliveries.count == 4)
                     var types: [String] = []
                     for delivery in deliveries {
                         let verified = try WebhookSigner(scheme: .stripe).verify(
@@ -100,7 +101,7 @@ struct WebhookDeliveryTests {
                         let stored = try await client.stripe(.get, "/v1/events/\(event["id"]?.string ?? "")")
                         #expect(stored.status == .ok)
                     }
-                    #expect(Set(types) == ["payment_intent.succeeded", "checkout.session.completed"])
+                    #expect(Set(types) == ["payment_intent.created", "charge.succeeded", "payment_intent.succeeded", "checkout.session.completed"])
                     #expect(throws: (any Error).self) {
                         try WebhookSigner(scheme: .stripe).verify(
                             payload: deliveries[0].body,
@@ -173,7 +174,8 @@ struct SweeperTests {
                     #expect(try await client.stripe(.get, "/v1/checkout/sessions/\(id)").json["payment_status"]?.string == "paid")
                     #expect(
                         try await client.eventTypes() == [
-                            "checkout.session.completed", "payment_intent.succeeded", "checkout.session.async_payment_succeeded",
+                            "payment_intent.created", "checkout.session.completed", "charge.succeeded", "payment_intent.succeeded",
+                            "checkout.session.async_payment_succeeded",
                         ]
                     )
                 }
