@@ -14,14 +14,17 @@ struct ServerRunner {
     let logger: Logger
 
     /// The URL the server listens on, filled in once it is bound (the port may have been 0).
+    /// A fixed port is known before binding; port 0 only once the server reports it (`:0` until then).
     final class BoundAddress: Sendable {
-        private let value = Mutex<String?>(nil)
+        private let value: Mutex<String?>
+        init(host: String, port: Int) { value = Mutex(port == 0 ? nil : Self.url(host: host, port: port)) }
         func set(_ url: String) { value.withLock { $0 = url } }
         var url: String { value.withLock { $0 } ?? "http://127.0.0.1:0" }
+        static func url(host: String, port: Int) -> String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
     }
 
     func run(entries: [ComponentCatalog.Entry], landingPage: Bool) async throws {
-        let address = BoundAddress()
+        let address = BoundAddress(host: settings.host, port: settings.port)
         let context = ComponentContext(
             settings: settings,
             logger: logger,
@@ -64,8 +67,7 @@ struct ServerRunner {
             router: router,
             configuration: .init(address: .hostname(host, port: settings.port), serverName: "Interchange"),
             onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? 0
-                let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+                let url = BoundAddress.url(host: host, port: channel.localAddress?.port ?? 0)
                 address.set(url)
                 // The first line a person (or a test) waits for.
                 FileHandle.standardOutput.write(Data("Interchange is listening on \(url)\n".utf8))

@@ -95,8 +95,10 @@ final class StripeWebhookRegistration: Service, Sendable {
     func register() async throws {
         let stored = try await storedEndpoint()
         let existing = try await stripe.listWebhookEndpoints()
-        // Read after the simulator answered: when it is this process, its address is known only once it listens.
+        // Read after the simulator answered: when it is this process, its address is known only once it listens —
+        // and a connection can be served a moment before the server has reported its port (then still `:0`).
         let url = endpointURL()
+        guard URL(string: url)?.port != 0 else { throw AddressNotKnownYet(url: url) }
         if let stored, let secret = stored.secret, stored.url == url, existing.contains(where: { $0.id == stored.id }) {
             secrets.register(secret)
             registered.withLock { $0 = true }
@@ -137,4 +139,10 @@ final class StripeWebhookRegistration: Service, Sendable {
             return nil
         }
     }
+}
+
+/// The shop's own address is not known yet (the server has not reported the port it was given).
+struct AddressNotKnownYet: Error, CustomStringConvertible {
+    var url: String
+    var description: String { "the shop's address is not known yet (\(url)); retrying" }
 }
