@@ -39,7 +39,21 @@ public final class WebhookInbox: Sendable {
     public init(database: Database, now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
         self.now = now
+        // SQLite has one writer: one batch at a time. PostgreSQL writes on several connections at once.
+        self.records = BatchingQueue(maxBatchSize: 64, maxConcurrentBatches: database.dialect == .sqlite ? 1 : 2) { entries in
+            try await Self.insert(entries, database: database)
+        }
     }
+
+    private struct Entry: Sendable {
+        var source, eventID: String
+        var eventType: String?
+        var payload: Data
+        var receivedAt: Int64
+    }
+
+    /// Group-committed inserts: the deliveries that arrive while one insert runs are stored by the next.
+    private let records: BatchingQueue<Entry, RecordOutcome>
 
     /// The inbox's tables.
     public static let migrations: [Migration] = [
@@ -63,27 +77,37 @@ public final class WebhookInbox: Sendable {
 
     /// Stores the event unless an event with the same source and id is already stored.
     ///
-    /// Concurrent calls with the same id are safe: exactly one returns ``RecordOutcome/accepted``.
+    /// Concurrent calls with the same id are safe: exactly one returns ``RecordOutcome/accepted``. Calls that arrive
+    /// together are written as one multi-row insert (``BatchingQueue``); each returns once its event is durable.
     public func record(source: String, eventID: String, eventType: String?, payload: Data) async throws -> RecordOutcome {
-        let timestamp = now().millisecondsSince1970
-        let inserted = try await database.withConnection { sql in
-            try await sql.insert(into: "webhook_inbox")
-                .columns("source", "event_id", "event_type", "payload", "received_at", "status", "attempts", "available_at")
-                .values(
-                    SQLBind(source),
-                    SQLBind(eventID),
-                    SQLBind(eventType),
-                    SQLBind(payload),
-                    SQLBind(timestamp),
-                    SQLBind("received"),
-                    SQLBind(0),
-                    SQLBind(timestamp)
-                )
-                .ignoringConflicts(with: ["source", "event_id"])
-                .returning("event_id")
-                .first()
+        try await records.submit(
+            Entry(source: source, eventID: eventID, eventType: eventType, payload: payload, receivedAt: now().millisecondsSince1970)
+        )
+    }
+
+    /// One `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING`: an event is accepted when its row comes
+    /// back; the same event twice in one batch is accepted once (the first), a duplicate after that. Raw SQL: the
+    /// statement is the same for every batch of a size, and SQLKit's builders cost as much CPU as SQLite running it.
+    private static func insert(_ entries: [Entry], database: Database) async throws -> [RecordOutcome] {
+        var query: SQLQueryString = """
+            INSERT INTO webhook_inbox (source, event_id, event_type, payload, received_at, status, attempts, available_at) VALUES 
+            """
+        query += entries.map { entry -> SQLQueryString in
+            let values: [any Encodable & Sendable] = [
+                entry.source, entry.eventID, entry.eventType, entry.payload, entry.receivedAt, "received", 0, entry.receivedAt,
+            ]
+            return "(\(binds: values))"
+        }.joined(separator: ", ")
+        query += " ON CONFLICT (source, event_id) DO NOTHING RETURNING source, event_id"
+        let statement = query
+        var inserted = try await database.withConnection { sql in
+            var inserted = Set<[String]>()
+            for row in try await sql.raw(statement).all() {
+                inserted.insert([try row.decode(column: "source", as: String.self), try row.decode(column: "event_id", as: String.self)])
+            }
+            return inserted
         }
-        return inserted == nil ? .duplicate : .accepted
+        return entries.map { entry in inserted.remove([entry.source, entry.eventID]) != nil ? .accepted : .duplicate }
     }
 
     /// Claims up to `limit` events that are due, hiding them from other claimers for `lease`.
