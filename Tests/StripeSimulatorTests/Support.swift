@@ -18,21 +18,29 @@ struct SimulatorHarness: Sendable {
     var engine: WebhookDeliveryEngine { simulator.engine }
 
     static func with<T: Sendable>(
+        basePath: String = "",
         settlementDelay: Duration = .seconds(10),
         schedule: [Duration] = [.zero, .seconds(5)],
+        maxBodySize: Int = 1 << 20,
+        databasePath: String? = nil,
         _ body: (SimulatorHarness) async throws -> T
     ) async throws -> T {
         let clock = ManualClock()
         let logger = LoopbackServer.quietLogger
         let engine = try await StripeSimulator.makeDeliveryEngine(
-            databasePath: nil,
+            databasePath: databasePath,
             configuration: .init(schedule: schedule, jitter: 0, requestTimeout: .seconds(10)),
             clock: clock,
             now: clock.dateProvider,
             logger: logger
         )
         let simulator = StripeSimulator(
-            configuration: .init(settlementDelay: settlementDelay, publicBaseURL: { "http://127.0.0.1:9" }),
+            configuration: .init(
+                basePath: basePath,
+                settlementDelay: settlementDelay,
+                publicBaseURL: { "http://127.0.0.1:9" },
+                maxBodySize: maxBodySize
+            ),
             engine: engine,
             clock: clock,
             now: clock.dateProvider,
