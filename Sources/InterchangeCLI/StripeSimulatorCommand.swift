@@ -1,7 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
-import NIOCore
 import StripeSimulator
 
 /// `interchange stripe-sim …`: tools for the Stripe simulator of a running Interchange.
@@ -123,7 +122,7 @@ private struct SimulatorClient {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         if authenticated { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
-        request.body = .bytes(ByteBuffer(string: body))
+        request.body = .bytes(Array(body.utf8))
         return try await send(request, path: path)
     }
 
@@ -135,18 +134,18 @@ private struct SimulatorClient {
 
     private func send(_ request: HTTPClientRequest, path: String) async throws -> [String: Any] {
         let response: HTTPClientResponse
-        let data: ByteBuffer
+        let data: Data
         do {
             response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
-            data = try await response.body.collect(upTo: 4 << 20)
+            data = Data(try await response.body.collect(upTo: 4 << 20).readableBytesView)
         } catch {
             throw TriggerError(
                 "cannot reach the Stripe simulator at \(base) (\(error)); is `interchange up` or `interchange serve stripe-sim` running? Use --sim to point elsewhere."
             )
         }
-        let json = (try? JSONSerialization.jsonObject(with: Data(buffer: data))) as? [String: Any] ?? [:]
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
         guard (200..<300).contains(Int(response.status.code)) else {
-            let message = (json["error"] as? [String: Any])?["message"] as? String ?? String(buffer: data).prefix(300).description
+            let message = (json["error"] as? [String: Any])?["message"] as? String ?? String(decoding: data.prefix(300), as: UTF8.self)
             throw TriggerError("\(request.method.rawValue) \(path) answered \(response.status.code): \(message)")
         }
         return json
