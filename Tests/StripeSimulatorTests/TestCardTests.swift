@@ -198,6 +198,27 @@ struct TestCardTests {
         }
     }
 
+    @Test func theHostedPageOfAClosedSessionSaysWhatBecameOfItAndTakesNoPayment() async throws {
+        try await SimulatorHarness.with { harness in
+            try await harness.test { client in
+                let paid = try #require(try await client.createSession(order: "a")["id"]?.string)
+                _ = try await client.payOnPage(paid, card: "4242424242424242")
+                let paidPage = try await client.execute(uri: "/checkout/pay/\(paid)", method: .get).text
+                #expect(paidPage.contains("role=\"status\">This checkout session is complete"))
+                #expect(!paidPage.contains("<form"))
+                let again = try await client.payOnPage(paid, card: "4242424242424242")
+                #expect(again.status == .ok)
+                #expect(try await client.eventTypes("&type=payment_intent.succeeded").count == 1, "a second payment is not taken")
+
+                let expired = try #require(try await client.createSession(order: "b")["id"]?.string)
+                _ = try await client.stripe(.post, "/v1/checkout/sessions/\(expired)/expire")
+                let expiredPage = try await client.execute(uri: "/checkout/pay/\(expired)", method: .get).text
+                #expect(expiredPage.contains("has expired"))
+                #expect(!expiredPage.contains("<form"))
+            }
+        }
+    }
+
     @Test func aRefundOfAPaidSessionRecordsChargeRefunded() async throws {
         try await SimulatorHarness.with { harness in
             try await harness.test { client in
