@@ -152,7 +152,7 @@ extension StripeSimulator {
     }
 
     func listSessions(_ call: StripeAPICall) throws(StripeAPIError) -> StripeJSON {
-        try list(call, "checkout.session", url: "/v1/checkout/sessions", filters: ["status", "payment_intent", "customer", "client_reference_id"]) {
+        try list(call, "checkout.session", url: "/v1/checkout/sessions", filters: ["status", "payment_intent", "customer"]) {
             store,
             p throws(StripeAPIError) in
             let status = try p.string("status")
@@ -161,12 +161,10 @@ extension StripeSimulator {
             }
             let intent = try p.string("payment_intent")
             let customer = try p.string("customer")
-            let reference = try p.string("client_reference_id")
             return store.sessions.values.filter { session in
                 (status == nil || session.status.rawValue == status)
                     && (intent == nil || (session.paymentAccepted && session.paymentIntentID == intent))
                     && (customer == nil || session.customer == customer)
-                    && (reference == nil || session.clientReferenceID == reference)
             }
         }
     }
