@@ -164,6 +164,7 @@ extension StripeSimulator {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[.requestID] = requestID
+        // The version the answer's shapes are, whatever the client pinned (no per-version shapes here).
         headers[.stripeVersion] = StripeEvent.apiVersion
         headers[.cacheControl] = "no-cache, no-store"
         if let idempotencyKey { headers[.idempotencyKey] = idempotencyKey }

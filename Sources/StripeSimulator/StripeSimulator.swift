@@ -106,12 +106,13 @@ public struct StripeSimulator: Component {
     }
 
     /// A delivery engine for the simulator: its queue in the SQLite file at `databasePath` (a temporary file when
-    /// nil), Stripe's retry schedule shape (Svix's delays), and **private and loopback targets allowed** — the
+    /// nil), the engine's retry schedule, a 250 ms idle poll (a payment's webhooks arrive at once), and **private and
+    /// loopback targets allowed** — the
     /// simulator delivers to a shop on the developer's own machine. The production engine (`interchange serve
     /// webhooks`) keeps its SSRF guard on.
     public static func makeDeliveryEngine(
         databasePath: String?,
-        configuration: WebhookDeliveryEngine.Configuration = .init(),
+        configuration: WebhookDeliveryEngine.Configuration = .init(pollInterval: .milliseconds(250)),
         clock: some Clock<Duration> = ContinuousClock(),
         now: @escaping @Sendable () -> Date = { Date() },
         logger: Logger
@@ -176,7 +177,11 @@ public struct StripeSimulator: Component {
     func publish(_ events: [StripeEvent]) async {
         for event in events {
             do {
-                try await engine.publish(eventType: event.type, payload: event.json.data, messageID: event.id)
+                let publication = try await engine.publish(eventType: event.type, payload: event.json.data, messageID: event.id)
+                logger.debug(
+                    "Stripe event queued",
+                    metadata: ["event": "\(event.id)", "type": "\(event.type)", "deliveries": "\(publication.deliveryIDs.count)"]
+                )
             } catch {
                 logger.error(
                     "cannot queue a Stripe event for delivery",
