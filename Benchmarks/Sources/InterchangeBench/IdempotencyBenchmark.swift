@@ -22,6 +22,7 @@ struct IdempotencyBenchmark: AsyncParsableCommand {
 
     @Option(help: "PostgreSQL URL to run the benchmark on as well.") var postgres: String?
     @Option(help: "Concurrent requests in flight.") var concurrency = 16
+    @Option(help: "Database connections (default: one per request in flight).") var connections: Int?
     @Option(help: "Seconds per measurement.") var seconds = 3
     @Option(help: "Rounds per mode, interleaved.") var rounds = 3
     @Option(help: "Stored keys the replay mode cycles through.") var replayKeys = 64
@@ -41,7 +42,7 @@ struct IdempotencyBenchmark: AsyncParsableCommand {
     }
 
     private func measure(_ location: Database.Location, name: String, logger: Logger) async throws {
-        let database = try await Database.open(location, maxConnections: concurrency, logger: logger)
+        let database = try await Database.open(location, maxConnections: connections ?? concurrency, logger: logger)
         try await database.migrate(IdempotencyStore.migrations)
         try await database.withConnection { sql in
             try await sql.drop(table: "bench_orders").ifExists().run()
