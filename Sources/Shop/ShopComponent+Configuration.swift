@@ -108,7 +108,7 @@ public struct ShopConfiguration: Sendable {
         try ConfigurationError.require(
             sessionLifetime >= .seconds(90 * 60) && sessionLifetime <= .seconds(24 * 3600),
             field: "shop.stripe.sessionLifetime",
-            "must be 90 minutes to 24 hours (sessions expire that long after the start of the hour they open in)",
+            "must be 90 minutes to 24 hours (a planned attempt is retried with its expiry until Stripe's 30-minute minimum is near)",
             got: sessionLifetime
         )
         do { try stripePolicy.validate() } catch let error as ConfigurationError { throw error.nested(under: "shop.stripe.policy") }

@@ -134,7 +134,8 @@ public struct ShopComponent: Component {
         pages.addRoutes(to: router)
         openAPIDocument.addRoute(to: router)
         receiver.addRoute(to: router, path: RouterPath(Self.webhookPath))
-        let api = router.group().add(middleware: idempotency)
+        // The outage middleware outside the idempotency one, so a key that cannot be claimed is a 503 too.
+        let api = router.group().add(middleware: DatabaseOutageMiddleware(store: store)).add(middleware: idempotency)
         let checkout = self.checkout
         try ShopAPI(store: store, checkout: { checkout }).registerHandlers(
             on: api,
@@ -147,9 +148,10 @@ public struct ShopComponent: Component {
     /// Stopped in reverse order: the closer last.
     public var services: [any Service] { backgroundServices }
 
+    /// Fails with ``HealthCheckFailure/databaseUnavailable(_:)`` when the shop's database does not answer `SELECT 1`.
     public func checkHealth() async throws {
         do {
-            try await store.database.withConnection { sql in try await sql.raw("SELECT 1").run() }
+            try await store.ping()
         } catch {
             throw HealthCheckFailure.databaseUnavailable(error)
         }

@@ -27,14 +27,35 @@ struct ShopHarness: Sendable {
         var url: String { value.withLock { $0 } }
     }
 
+    /// - Parameter now: the wall clock of the shop and the simulator (a `ManualClock`'s `dateProvider` in tests that
+    ///   move time).
     static func run<T: Sendable>(
         _ kind: TestDatabase.Kind = .sqlite,
         configuration: ShopConfiguration = ShopConfiguration(),
         simulator withSimulator: Bool = true,
+        now: @escaping @Sendable () -> Date = { Date() },
         extraRoutes: @Sendable (Router<BasicRequestContext>, ShopComponent) throws -> Void = { _, _ in },
         _ body: @Sendable (ShopHarness) async throws -> T
     ) async throws -> T {
         try await TestDatabase.with(kind) { database in
+            try await run(database: database, configuration: configuration, simulator: withSimulator, now: now, extraRoutes: extraRoutes, body)
+        }
+    }
+
+    /// The shop on `database`, which the caller owns.
+    ///
+    /// - Parameter beforeServing: runs once the shop is built (migrated, seeded) and before its server and services
+    ///   start, when no query is in flight: where a test may take the database away.
+    static func run<T: Sendable>(
+        database: Database,
+        configuration: ShopConfiguration = ShopConfiguration(),
+        simulator withSimulator: Bool = true,
+        now: @escaping @Sendable () -> Date = { Date() },
+        extraRoutes: @Sendable (Router<BasicRequestContext>, ShopComponent) throws -> Void = { _, _ in },
+        beforeServing: @Sendable (ShopComponent) async throws -> Void = { _ in },
+        _ body: @Sendable (ShopHarness) async throws -> T
+    ) async throws -> T {
+        do {
             let address = Address()
             let logger = LoopbackServer.quietLogger
             let shop = try await ShopComponent.make(
@@ -42,7 +63,8 @@ struct ShopHarness: Sendable {
                 database: database,
                 selfBaseURL: { address.url },
                 logger: logger,
-                closesDatabase: false
+                closesDatabase: false,
+                now: now
             )
             let router = Router(context: BasicRequestContext.self)
             router.add(middleware: ProblemMiddleware())
@@ -55,6 +77,7 @@ struct ShopHarness: Sendable {
                 let sim = StripeSimulator(
                     configuration: .init(basePath: StripeSimulator.embeddedBasePath, publicBaseURL: { address.url }),
                     engine: engine,
+                    now: now,
                     logger: logger
                 )
                 try await sim.prepare()
@@ -63,6 +86,7 @@ struct ShopHarness: Sendable {
                 simulator = sim
             }
             router.addMethodNotAllowedResponses()
+            try await beforeServing(shop)
             return try await LoopbackServer.run(router, services: services) { server in
                 address.set(server.baseURL)
                 return try await body(ShopHarness(baseURL: server.baseURL, shop: shop, simulator: simulator))

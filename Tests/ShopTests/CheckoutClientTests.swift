@@ -86,6 +86,7 @@ struct CheckoutClientTests {
                 let order = try await store.createOrder(lines: [(productID: products[0].id, quantity: 2), (productID: products[1].id, quantity: 1)])
                 let before = Date()
                 let session = try await checkout.session(forOrder: order.id)
+                let after = Date()
                 #expect(session.id == "cs_test_scripted")
                 #expect(session.attempt == 1)
 
@@ -96,8 +97,9 @@ struct CheckoutClientTests {
                 #expect(request.headers[HTTPField.Name("Idempotency-Key")!] == "interchange-checkout-\(order.id)-1")
                 let fields = request.fields
                 let expiresAt = try #require(fields.first { $0.0 == "expires_at" }.flatMap { TimeInterval($0.1) })
-                #expect(expiresAt > before.timeIntervalSince1970 + 23 * 3600 - 1)
-                #expect(expiresAt <= before.timeIntervalSince1970 + 24 * 3600 + 1)
+                // The session lifetime (24 h) from when the attempt was planned, in whole seconds.
+                #expect(expiresAt >= (before.timeIntervalSince1970 + 24 * 3600).rounded(.down))
+                #expect(expiresAt <= after.timeIntervalSince1970 + 24 * 3600)
                 let expected: [(String, String)] = [
                     ("mode", "payment"),
                     ("success_url", "https://shop.example/shop/success.html?order=\(order.id)&session_id={CHECKOUT_SESSION_ID}"),

@@ -3,6 +3,7 @@ import HTTPIntegration
 import InterchangeTesting
 import Resilience
 import StripeSimulator
+import Synchronization
 import Testing
 
 @testable import Shop
@@ -67,6 +68,48 @@ struct CheckoutSimulatorTests {
             try await stripe.shutdown()
             #expect(Set(sessions).count == 1)
             #expect(try await Self.sessionsAtSimulator(shop).count == 1)
+        }
+    }
+
+    @Test func aCheckoutRetriedHoursAfterACrashGetsTheSessionStripeOpenedForTheAttempt() async throws {
+        let clock = ManualClock()
+        try await ShopHarness.run(now: clock.dateProvider) { shop in
+            let order = try await shop.createOrder([(try await shop.productID(), 1)])
+            let id = try #require(order["id"] as? String)
+            // A process that plans attempt 1, gets the session from Stripe, and dies before recording it.
+            struct Crash: Error {}
+            let opened = Mutex<CheckoutSessionRef?>(nil)
+            let stripe = try StripeCheckoutClient(
+                configuration: .init(secretKey: ShopConfiguration.simulatorSecretKey),
+                apiBase: { shop.baseURL + ShopConfiguration.defaultSimulatorPath },
+                logger: LoopbackServer.quietLogger,
+                now: clock.dateProvider
+            )
+            let crashing = try OrderCheckout(
+                store: shop.shop.store,
+                stripe: stripe,
+                shopBaseURL: { shop.baseURL },
+                logger: LoopbackServer.quietLogger,
+                afterSessionOpened: { session in
+                    opened.withLock { $0 = session }
+                    throw Crash()
+                }
+            )
+            await #expect(throws: Crash.self) { try await crashing.session(forOrder: id) }
+            try await stripe.shutdown()
+            let lost = try #require(opened.withLock { $0 })
+            #expect(try await shop.order(id)["checkout"] == nil)
+            #expect(try await Self.sessionsAtSimulator(shop).count == 1)
+
+            // Two hours later (another hour, so nothing derived from the clock matches) the shop checks out again.
+            clock.advance(by: .seconds(2 * 3600))
+            let answer = try await shop.request(.post, "/shop/api/orders/\(id)/checkout")
+            #expect(answer.status == 200, "\(answer.text)")
+            #expect(try answer.json()["sessionId"] as? String == lost.id)
+            #expect(try await Self.sessionsAtSimulator(shop).map { $0["id"] as? String } == [lost.id])
+            let after = try await shop.order(id)
+            #expect(after["status"] as? String == "awaiting_payment")
+            #expect((after["checkout"] as? [String: Any])?["sessionId"] as? String == lost.id)
         }
     }
 

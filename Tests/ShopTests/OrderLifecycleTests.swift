@@ -6,6 +6,8 @@ import Testing
 @Suite("OrderLifecycle")
 struct OrderLifecycleTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
+    /// The session lifetime the tests plan with.
+    let day: TimeInterval = 24 * 3600
 
     func session(_ id: String = "cs_1", attempt: Int = 1, expiresIn: TimeInterval = 1800) -> CheckoutSessionRef {
         CheckoutSessionRef(id: id, url: "https://checkout.test/\(id)", expiresAt: start.addingTimeInterval(expiresIn), attempt: attempt)
@@ -94,7 +96,7 @@ struct OrderLifecycleTests {
         #expect(lifecycle.paymentStatus == .unpaid)
         #expect(lifecycle.flags == [OrderFlag.amountMismatch])
         #expect(entries(outcome).map(\.kind) == ["flag.added", "event.recorded"])
-        #expect(lifecycle.checkoutDecision(now: start) == .notPayable(.awaitingPayment))
+        #expect(lifecycle.planCheckout(now: start, sessionLifetime: day) == .notPayable(.awaitingPayment))
     }
 
     @Test("a declined card sets payment failed and leaves the order awaiting payment on the same session")
@@ -109,7 +111,7 @@ struct OrderLifecycleTests {
         #expect(lifecycle.paymentStatus == .failed)
         #expect(entries(outcome).map(\.kind) == ["payment.failed"])
         #expect(entries(outcome).first?.message.contains("insufficient_funds") == true)
-        #expect(lifecycle.checkoutDecision(now: start) == .reuse(session()))
+        #expect(lifecycle.planCheckout(now: start, sessionLifetime: day) == .reuse(session()))
     }
 
     @Test("an expiry after the payment is rejected: recorded, not applied")
@@ -191,7 +193,7 @@ struct OrderLifecycleTests {
         var lifecycle = awaiting()
         _ = lifecycle.apply(.sessionExpired(sessionID: "cs_1"), eventID: "evt_1", at: start)
         #expect(lifecycle.status == .expired)
-        #expect(lifecycle.checkoutDecision(now: start) == .create(attempt: 2))
+        #expect(lifecycle.planCheckout(now: start, sessionLifetime: day) == .create(.init(attempt: 2, expiresAt: start.addingTimeInterval(day))))
         let entries = lifecycle.recordSession(session("cs_2", attempt: 2), at: start)
         #expect(entries.first?.from == .expired && entries.first?.to == .awaitingPayment)
         #expect(lifecycle.checkout?.id == "cs_2")
@@ -203,15 +205,46 @@ struct OrderLifecycleTests {
         #expect(lifecycle.status == .paid)
     }
 
-    @Test("checkout reuses an open session valid for another minute, and opens the next attempt after that")
+    @Test("checkout reuses an open session valid for another minute, and plans the next attempt after that")
     func checkoutDecisions() {
         var lifecycle = OrderLifecycle(amountTotal: 2500, currency: "usd")
-        #expect(lifecycle.checkoutDecision(now: start) == .create(attempt: 1))
+        #expect(lifecycle.planCheckout(now: start, sessionLifetime: day) == .create(.init(attempt: 1, expiresAt: start.addingTimeInterval(day))))
         _ = lifecycle.recordSession(session(expiresIn: 1800), at: start)
-        #expect(lifecycle.checkoutDecision(now: start) == .reuse(session(expiresIn: 1800)))
-        #expect(lifecycle.checkoutDecision(now: start.addingTimeInterval(1740)) == .reuse(session(expiresIn: 1800)))
-        #expect(lifecycle.checkoutDecision(now: start.addingTimeInterval(1741)) == .create(attempt: 2))
-        #expect(lifecycle.checkoutDecision(now: start.addingTimeInterval(4000)) == .create(attempt: 2))
+        #expect(lifecycle.plannedCheckout == nil)
+        #expect(lifecycle.planCheckout(now: start, sessionLifetime: day) == .reuse(session(expiresIn: 1800)))
+        #expect(lifecycle.planCheckout(now: start.addingTimeInterval(1740), sessionLifetime: day) == .reuse(session(expiresIn: 1800)))
+        let second = OrderLifecycle.PlannedCheckout(attempt: 2, expiresAt: start.addingTimeInterval(1741 + day))
+        #expect(lifecycle.planCheckout(now: start.addingTimeInterval(1741), sessionLifetime: day) == .create(second))
+        // Later calls plan the same attempt 2 with its stored expiry, not a new one from their own clock.
+        #expect(lifecycle.planCheckout(now: start.addingTimeInterval(4000), sessionLifetime: day) == .create(second))
+    }
+
+    @Test("a planned attempt keeps its expiry across hours and a JSON round trip, until Stripe's 30 minutes are near")
+    func plannedAttemptExpiry() throws {
+        var lifecycle = OrderLifecycle(amountTotal: 2500, currency: "usd")
+        let first = OrderLifecycle.PlannedCheckout(attempt: 1, expiresAt: start.addingTimeInterval(day))
+        #expect(lifecycle.planCheckout(now: start, sessionLifetime: day) == .create(first))
+        var stored = try JSONDecoder().decode(OrderLifecycle.self, from: try JSONEncoder().encode(lifecycle))
+        #expect(stored.plannedCheckout == first)
+        #expect(stored.planCheckout(now: start.addingTimeInterval(2 * 3600), sessionLifetime: day) == .create(first))
+        let lastMoment = start.addingTimeInterval(day - OrderLifecycle.stripeMinimumSessionLifetime - 60)
+        #expect(stored.planCheckout(now: lastMoment, sessionLifetime: day) == .create(first))
+        let tooLate = lastMoment.addingTimeInterval(1)
+        let second = OrderLifecycle.PlannedCheckout(attempt: 2, expiresAt: tooLate.addingTimeInterval(day))
+        #expect(stored.planCheckout(now: tooLate, sessionLifetime: day) == .create(second))
+        #expect(stored.plannedCheckout == second)
+        #expect(stored.planCheckout(now: tooLate.addingTimeInterval(2 * 3600), sessionLifetime: day) == .create(second))
+    }
+
+    @Test("a lifecycle stored before attempts were planned decodes with no plan")
+    func decodesWithoutAPlan() throws {
+        let lifecycle = awaiting()
+        // What shop-1 rows hold: the facts without a `plannedCheckout` key.
+        let json = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(lifecycle)) as? [String: Any])
+        #expect(json["plannedCheckout"] == nil && json["sessions"] != nil)
+        let decoded = try JSONDecoder().decode(OrderLifecycle.self, from: try JSONSerialization.data(withJSONObject: json))
+        #expect(decoded == lifecycle)
+        #expect(decoded.plannedCheckout == nil)
     }
 
     @Test("checkout is refused while a delayed payment processes, and once paid or cancelled")
@@ -223,13 +256,13 @@ struct OrderLifecycleTests {
             at: start
         )
         #expect(processing.paymentStatus == .processing)
-        #expect(processing.checkoutDecision(now: start) == .notPayable(.awaitingPayment))
+        #expect(processing.planCheckout(now: start, sessionLifetime: day) == .notPayable(.awaitingPayment))
         var cancelled = processing
         _ = cancelled.apply(.asyncPaymentFailed(sessionID: "cs_1", paymentIntentID: "pi_1"), eventID: "evt_2", at: start)
-        #expect(cancelled.checkoutDecision(now: start) == .notPayable(.cancelled))
+        #expect(cancelled.planCheckout(now: start, sessionLifetime: day) == .notPayable(.cancelled))
         var paid = processing
         _ = paid.apply(.paymentSucceeded(paymentIntentID: "pi_1", amount: 2500, currency: "usd"), eventID: "evt_3", at: start)
-        #expect(paid.checkoutDecision(now: start) == .notPayable(.paid))
+        #expect(paid.planCheckout(now: start, sessionLifetime: day) == .notPayable(.paid))
     }
 
     @Test("the lifecycle survives a JSON round trip unchanged")

@@ -97,7 +97,7 @@ struct StoreTests {
         try await StoreFixture.with(kind) { fixture in
             let store = fixture.store
             let order = try await fixture.order()
-            guard case .create(1, let planned) = try await store.checkoutAttempt(orderID: order.id) else {
+            guard case .create(1, _, let planned) = try await store.checkoutAttempt(orderID: order.id) else {
                 Issue.record("expected attempt 1")
                 return
             }
@@ -111,11 +111,45 @@ struct StoreTests {
             #expect(try await store.recordCheckoutSession(orderID: order.id, session: session).timeline.count == recorded.timeline.count)
             #expect(try await store.checkoutAttempt(orderID: order.id) == .reuse(session))
             fixture.advance(1741)
-            guard case .create(2, _) = try await store.checkoutAttempt(orderID: order.id) else {
+            guard case .create(2, _, _) = try await store.checkoutAttempt(orderID: order.id) else {
                 Issue.record("expected attempt 2 for a session with less than a minute left")
                 return
             }
             await #expect(throws: ShopStoreError.orderNotFound("ord_missing")) { try await store.checkoutAttempt(orderID: "ord_missing") }
+        }
+    }
+
+    @Test(
+        "a planned attempt is stored with the order: another store plans it again hours later with its expiry, until Stripe's minimum is near",
+        arguments: TestDatabase.kinds
+    )
+    func plannedAttemptIsDurable(kind: TestDatabase.Kind) async throws {
+        try await StoreFixture.with(kind) { fixture in
+            let order = try await fixture.order()
+            let lifetime = Duration.seconds(24 * 3600)
+            let planned = try await fixture.store.checkoutAttempt(orderID: order.id, sessionLifetime: lifetime)
+            let expiresAt = StoreFixture.start.addingTimeInterval(24 * 3600)
+            guard case .create(1, expiresAt, _) = planned else {
+                Issue.record("expected attempt 1 expiring a day after planning, got \(planned)")
+                return
+            }
+            // A second process (its own store, nothing in memory shared), two hours later.
+            fixture.advance(2 * 3600)
+            let other = ShopStore(database: fixture.store.database, now: fixture.store.now)
+            guard case .create(1, expiresAt, _) = try await other.checkoutAttempt(orderID: order.id, sessionLifetime: lifetime) else {
+                Issue.record("expected the stored attempt 1 and its expiry")
+                return
+            }
+            // 30 minutes and a second before the planned expiry, Stripe would refuse a session with it: attempt 2.
+            fixture.advance(24 * 3600 - 2 * 3600 - OrderLifecycle.stripeMinimumSessionLifetime - 59)
+            guard case .create(2, let second, _) = try await other.checkoutAttempt(orderID: order.id, sessionLifetime: lifetime) else {
+                Issue.record("expected attempt 2 once attempt 1's expiry is too near")
+                return
+            }
+            #expect(second == fixture.clock.value.addingTimeInterval(24 * 3600))
+            let recorded = try await fixture.store.recordCheckoutSession(orderID: order.id, session: fixture.session("cs_2", attempt: 2))
+            #expect(recorded.checkout?.attempt == 2)
+            #expect(try await fixture.store.checkoutAttempt(orderID: order.id) == .reuse(fixture.session("cs_2", attempt: 2)))
         }
     }
 
@@ -139,7 +173,7 @@ struct StoreTests {
             )
             _ = try await store.apply(event: try StripeEvent(json: expired))
             #expect(try await store.order(id: order.id)?.status == .expired)
-            guard case .create(2, _) = try await store.checkoutAttempt(orderID: order.id) else {
+            guard case .create(2, _, _) = try await store.checkoutAttempt(orderID: order.id) else {
                 Issue.record("expected attempt 2 after expiry")
                 return
             }
@@ -164,7 +198,7 @@ struct StoreTests {
             #expect(stored?.status == .pending)
             #expect(stored?.timeline.last?.kind == "checkout.failed")
             #expect(stored?.timeline.last?.message.contains("connection refused") == true)
-            guard case .create(1, _) = try await fixture.store.checkoutAttempt(orderID: order.id) else {
+            guard case .create(1, _, _) = try await fixture.store.checkoutAttempt(orderID: order.id) else {
                 Issue.record("expected the order to stay payable")
                 return
             }

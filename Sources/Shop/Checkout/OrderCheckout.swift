@@ -18,15 +18,29 @@ public final class OrderCheckout: Sendable {
     private let shopBaseURL: @Sendable () -> String
     private let flights: SingleFlightCache<String, CheckoutSessionRef>
     private let logger: Logger
+    /// Test seam: runs after Stripe opened a session and before the store records it, so a test can throw here to
+    /// play a process that crashed in between.
+    private let afterSessionOpened: @Sendable (CheckoutSessionRef) async throws -> Void
 
     /// - Parameter shopBaseURL: where buyers' browsers reach the shop, for the success and cancel URLs.
-    public init(store: ShopStore, stripe: StripeCheckoutClient, shopBaseURL: @escaping @Sendable () -> String, logger: Logger) throws {
+    public convenience init(store: ShopStore, stripe: StripeCheckoutClient, shopBaseURL: @escaping @Sendable () -> String, logger: Logger) throws {
+        try self.init(store: store, stripe: stripe, shopBaseURL: shopBaseURL, logger: logger, afterSessionOpened: { _ in })
+    }
+
+    init(
+        store: ShopStore,
+        stripe: StripeCheckoutClient,
+        shopBaseURL: @escaping @Sendable () -> String,
+        logger: Logger,
+        afterSessionOpened: @escaping @Sendable (CheckoutSessionRef) async throws -> Void
+    ) throws {
         self.store = store
         self.stripe = stripe
         self.shopBaseURL = shopBaseURL
         // A flight's answer is kept a moment only: afterwards the store is the truth (and hands the session out again).
         self.flights = try SingleFlightCache(ttl: .milliseconds(1), maxEntries: 1000)
         self.logger = logger
+        self.afterSessionOpened = afterSessionOpened
     }
 
     /// The session to send the buyer to.
@@ -38,17 +52,11 @@ public final class OrderCheckout: Sendable {
     }
 
     private func openOrReuse(_ orderID: String) async throws -> CheckoutSessionRef {
-        switch try await store.checkoutAttempt(orderID: orderID) {
+        switch try await store.checkoutAttempt(orderID: orderID, sessionLifetime: stripe.configuration.sessionLifetime) {
         case .reuse(let session):
             return session
-        case .create(let attempt, let order):
-            let request = StripeCheckoutClient.SessionRequest(
-                order: order,
-                attempt: attempt,
-                shopBaseURL: shopBaseURL(),
-                now: store.now(),
-                lifetime: stripe.configuration.sessionLifetime
-            )
+        case .create(let attempt, let expiresAt, let order):
+            let request = StripeCheckoutClient.SessionRequest(order: order, attempt: attempt, expiresAt: expiresAt, shopBaseURL: shopBaseURL())
             let session: CheckoutSessionRef
             do {
                 session = try await stripe.createSession(request)
@@ -61,6 +69,7 @@ public final class OrderCheckout: Sendable {
                 }
                 throw error
             }
+            try await afterSessionOpened(session)
             _ = try await store.recordCheckoutSession(orderID: orderID, session: session)
             logger.debug("checkout session opened", metadata: ["order": "\(orderID)", "session": "\(session.id)", "attempt": "\(attempt)"])
             return session

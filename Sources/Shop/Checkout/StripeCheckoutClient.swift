@@ -12,13 +12,14 @@ import Resilience
 ///
 /// ```swift
 /// let stripe = try StripeCheckoutClient(configuration: .init(secretKey: key), apiBase: { "https://api.stripe.com" })
-/// let session = try await stripe.createSession(StripeCheckoutClient.SessionRequest(order: order, attempt: 1, shopBaseURL: base, now: Date()))
+/// let request = StripeCheckoutClient.SessionRequest(order: order, attempt: 1, expiresAt: plannedExpiry, shopBaseURL: base)
+/// let session = try await stripe.createSession(request)
 /// ```
 ///
 /// **Retries are safe.** Every session request carries `Idempotency-Key: interchange-checkout-<order>-<attempt>`,
-/// and every parameter (the expiry included) is derived from the order and attempt, so a retried call — by this
-/// client, after a timeout, or by another process — gets the same session back from Stripe instead of opening a
-/// second one. Stripe's `409` (the key's first request is still running), `429` and `5xx` are retried with backoff;
+/// and every parameter is derived from the stored order and attempt (the expiry was stored when the attempt was
+/// planned), so a retried call — by this client, after a timeout, by another process, or hours later after a crash —
+/// gets the same session back from Stripe instead of opening a second one. Stripe's `409` (the key's first request is still running), `429` and `5xx` are retried with backoff;
 /// other `4xx` are Stripe refusing the request and are not.
 ///
 /// The secret key travels only in the `Authorization` header, which the client never logs; Stripe's error messages,
@@ -89,14 +90,14 @@ public struct StripeCheckoutClient: Sendable {
         public var cancelURL: String
         public var expiresAt: Date
 
-        /// The session for `order`'s `attempt`, with its stored lines and prices.
+        /// The session for `order`'s `attempt`, with its stored lines and prices, expiring at `expiresAt`.
         ///
-        /// `expiresAt` is `lifetime` after the start of the current hour, so every call for one attempt within
-        /// the hour sends the same parameters (Stripe refuses a reused `Idempotency-Key` with different ones) and
-        /// the expiry stays inside Stripe's window (`lifetime - 1 h` to `lifetime` from now).
+        /// Pass the expiry stored when the attempt was planned (``CheckoutPlan/create(attempt:expiresAt:order:)``):
+        /// every call for one attempt must send the same parameters, as Stripe refuses a reused `Idempotency-Key`
+        /// with different ones.
         ///
         /// - Parameter shopBaseURL: where the buyer's browser reaches the shop (`https://shop.example`).
-        public init(order: Order, attempt: Int, shopBaseURL: String, now: Date, lifetime: Duration = .seconds(24 * 3600)) {
+        public init(order: Order, attempt: Int, expiresAt: Date, shopBaseURL: String) {
             self.orderID = order.id
             self.attempt = attempt
             self.currency = order.currency
@@ -106,8 +107,18 @@ public struct StripeCheckoutClient: Sendable {
             // {CHECKOUT_SESSION_ID} is Stripe's template: it must reach Stripe unencoded, and Stripe fills it in.
             self.successURL = "\(base)/shop/success.html?order=\(order)&session_id={CHECKOUT_SESSION_ID}"
             self.cancelURL = "\(base)/shop/cancel.html?order=\(order)"
-            let hour = (now.timeIntervalSince1970 / 3600).rounded(.down) * 3600
-            self.expiresAt = Date(timeIntervalSince1970: hour + Double(lifetime.components.seconds))
+            self.expiresAt = expiresAt
+        }
+
+        /// A one-off session expiring `lifetime` after `now`, for callers that do not retry it later (benchmarks, tools);
+        /// the shop's checkout plans the expiry per attempt instead (``ShopStore/checkoutAttempt(orderID:sessionLifetime:)``).
+        public init(order: Order, attempt: Int, shopBaseURL: String, now: Date, lifetime: Duration = .seconds(24 * 3600)) {
+            self.init(
+                order: order,
+                attempt: attempt,
+                expiresAt: now.addingTimeInterval(TimeInterval(lifetime.components.seconds)),
+                shopBaseURL: shopBaseURL
+            )
         }
 
         private static func queryEncoded(_ value: String) -> String {

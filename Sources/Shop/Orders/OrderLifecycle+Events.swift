@@ -43,6 +43,7 @@ extension OrderLifecycle {
         sessions[index].attempt = session.attempt
         sessions[index].url = session.url
         sessions[index].expiresAt = session.expiresAt
+        if let planned = plannedCheckout, planned.attempt <= session.attempt { plannedCheckout = nil }
         let message = "checkout session \(session.id) created (attempt \(session.attempt))"
         let after = status
         if after != before {

@@ -64,6 +64,9 @@ public struct OrderLifecycle: Sendable, Hashable, Codable {
     var fulfilled = false
     /// Ids of the events folded in, so a repeated one is recognised.
     var eventIDs: Set<String> = []
+    /// The checkout attempt planned and not recorded yet (``planCheckout(now:sessionLifetime:minimumValidity:)``);
+    /// absent from lifecycles stored before it existed, which decode it as nil.
+    public internal(set) var plannedCheckout: PlannedCheckout?
 
     public init(amountTotal: Int, currency: String) {
         self.amountTotal = amountTotal

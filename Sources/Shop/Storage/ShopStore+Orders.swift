@@ -80,22 +80,31 @@ extension ShopStore {
         try await database.withConnection { sql in try await Self.loadOrder(sql, id: id) }
     }
 
-    /// What a checkout call should do: reuse the open session (valid for at least another minute), or create one
-    /// with the next attempt number (1 for the first; +1 after a session expired or ran out of time).
+    /// What a checkout call should do: reuse the open session (valid for at least another minute), or open the
+    /// planned attempt's session.
+    ///
+    /// A new attempt (1 for the first; +1 after a session expired or ran out of time) is planned with
+    /// `expiresAt = now + sessionLifetime` and stored with the order in this call's transaction; until its session is
+    /// recorded, every call plans that same attempt with that same expiry — in a later hour, from another process,
+    /// after a crash — so Stripe answers the attempt's `Idempotency-Key` with the session it opened first. A plan
+    /// whose expiry is less than Stripe's 30 minutes (and a minute of slack) away gives way to the next attempt.
     ///
     /// - Throws: ``ShopStoreError/orderNotFound(_:)``; ``ShopStoreError/notPayable(orderID:status:)`` when the order is
     ///   paid, fulfilled, refunded, cancelled, flagged, or a payment is processing.
-    public func checkoutAttempt(orderID: String) async throws -> CheckoutPlan {
+    public func checkoutAttempt(orderID: String, sessionLifetime: Duration = .seconds(24 * 3600)) async throws -> CheckoutPlan {
         let date = now()
-        return try await database.withConnection { sql in
-            guard let locked = try await Self.lockOrder(sql, id: orderID) else { throw ShopStoreError.orderNotFound(orderID) }
-            switch locked.lifecycle.checkoutDecision(now: date) {
+        let lifetime = TimeInterval(sessionLifetime.components.seconds)
+        return try await database.transaction { sql in
+            guard var locked = try await Self.lockOrder(sql, id: orderID) else { throw ShopStoreError.orderNotFound(orderID) }
+            let before = locked.lifecycle
+            switch locked.lifecycle.planCheckout(now: date, sessionLifetime: lifetime) {
             case .notPayable(let status):
                 throw ShopStoreError.notPayable(orderID: orderID, status: status)
             case .reuse(let session):
                 return .reuse(session)
-            case .create(let attempt):
-                return .create(attempt: attempt, order: try await Self.requireOrder(sql, id: orderID))
+            case .create(let planned):
+                if locked.lifecycle != before { try await Self.save(sql, locked, entries: [], eventID: nil, at: date) }
+                return .create(attempt: planned.attempt, expiresAt: planned.expiresAt, order: try await Self.requireOrder(sql, id: orderID))
             }
         }
     }

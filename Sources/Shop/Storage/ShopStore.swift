@@ -12,7 +12,7 @@ import SQLKit
 /// let order = try await store.createOrder(lines: [(productID: "prod_mug", quantity: 2)])
 /// switch try await store.checkoutAttempt(orderID: order.id) {
 /// case .reuse(let session): …                                 // hand out session.url again
-/// case .create(let attempt, let order): …                     // open a session (Idempotency-Key from order + attempt), then
+/// case .create(let attempt, let expiresAt, let order): …      // open it (Idempotency-Key from order + attempt), then
 ///     _ = try await store.recordCheckoutSession(orderID: order.id, session: ref)
 /// }
 /// let outcome = try await store.apply(event: try StripeEvent(json: payload))
@@ -93,6 +93,13 @@ public final class ShopStore: Sendable {
                 .onConflict(with: ["key"]) { $0.set(excludedValueOf: "value").set(excludedValueOf: "updated_at") }
                 .run()
         }
+    }
+
+    /// Asks the database `SELECT 1`: the shop's health check, and how a failed request tells an outage from a bug.
+    ///
+    /// - Throws: the database's error when it does not answer.
+    public func ping() async throws {
+        try await database.withConnection { sql in try await sql.raw("SELECT 1").run() }
     }
 
     static func product(_ row: any SQLRow) throws -> Product {
