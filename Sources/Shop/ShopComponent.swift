@@ -30,9 +30,13 @@ public struct ShopComponent: Component {
     public static let webhookPath = "/shop/webhooks/stripe"
 
     public let configuration: ShopConfiguration
+    /// The catalogue, orders, payments and processed events.
     public let store: ShopStore
+    /// Where verified Stripe events are stored before the `200`, and processed from.
     public let inbox: WebhookInbox
+    /// Opens (or hands out again) an order's Checkout session.
     public let checkout: OrderCheckout
+    /// The signing secrets the webhook route accepts.
     public let webhookSecrets: StripeWebhookSecrets
     /// The shop's API document, served at `/shop/api/openapi.yaml`.
     public let openAPIDocument: OpenAPIDocument

@@ -74,6 +74,14 @@ struct APIDatabaseUnavailableTests {
                         try await admin.withConnection { sql in
                             try await sql.raw("ALTER DATABASE \(ident: name) ALLOW_CONNECTIONS false").run()
                             try await sql.raw("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(bind: name)").run()
+                            // Bounded: the server has ended every session of the database before the shop is asked.
+                            for _ in 0..<200 {
+                                let count = try await sql.raw("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = \(bind: name)")
+                                    .first()?.decode(column: "n", as: Int.self)
+                                if count == 0 { return }
+                                try await Task.sleep(for: .milliseconds(25))
+                            }
+                            throw HarnessError("the sessions of \(name) did not end within 5 s of pg_terminate_backend")
                         }
                     },
                     rowCounts: { tables in

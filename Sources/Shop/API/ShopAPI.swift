@@ -55,7 +55,7 @@ struct ShopAPI: APIProtocol {
 
     /// The lines, or a 400 naming the first bad one (0-based, as JSON paths are: `lines[2].quantity`).
     static func validated(_ lines: [Components.Schemas.OrderLineCreate]) throws -> [(productID: String, quantity: Int)] {
-        guard !lines.isEmpty else { throw ProblemError.invalidBody("must hold at least one line", field: "lines") }
+        guard !lines.isEmpty else { throw problem(ShopStoreError.emptyOrder) }
         guard lines.count <= maxLines else {
             throw ProblemError.invalidBody("must hold at most \(maxLines) lines (got \(lines.count))", field: "lines")
         }
@@ -64,10 +64,7 @@ struct ShopAPI: APIProtocol {
                 throw ProblemError.invalidBody("must be 1 to \(maxProductIDLength) characters", field: "lines[\(index)].productId")
             }
             guard OrderLine.quantityRange.contains(line.quantity) else {
-                throw ProblemError.invalidBody(
-                    "must be \(OrderLine.quantityRange.lowerBound) to \(OrderLine.quantityRange.upperBound) (got \(line.quantity))",
-                    field: "lines[\(index)].quantity"
-                )
+                throw problem(ShopStoreError.invalidQuantity(lineIndex: index, quantity: line.quantity))
             }
         }
         return lines.map { (productID: $0.productId, quantity: $0.quantity) }
@@ -90,12 +87,15 @@ struct ShopAPI: APIProtocol {
 
     // MARK: Problems
 
+    /// The problem for a refusal of the store — also what ``validated(_:)`` throws, so a line the API refuses and
+    /// one the store refuses read the same.
     static func problem(_ error: ShopStoreError) -> ProblemError {
         switch error {
         case .emptyOrder:
             return .invalidBody("must hold at least one line", field: "lines")
         case .invalidQuantity(let index, let quantity):
-            return .invalidBody("must be 1 to 99 (got \(quantity))", field: "lines[\(index)].quantity")
+            let range = OrderLine.quantityRange
+            return .invalidBody("must be \(range.lowerBound) to \(range.upperBound) (got \(quantity))", field: "lines[\(index)].quantity")
         case .unknownProduct(let index, let productID):
             return ProblemError(
                 ProblemDetails(
@@ -129,6 +129,7 @@ struct ShopAPI: APIProtocol {
         }
     }
 
+    /// `503` with `Retry-After` when Stripe could not be asked (the order stays payable), `502` when it refused.
     static func problem(_ error: StripeRequestError) -> ProblemError {
         switch error.code {
         case .unavailable:

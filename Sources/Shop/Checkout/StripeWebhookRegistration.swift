@@ -14,6 +14,7 @@ public final class StripeWebhookSecrets: Sendable {
         self.configured = configured
     }
 
+    /// Every secret a delivery's signature may be made with: the configured ones, then the registered one.
     public var all: [String] {
         configured + (registered.withLock { $0 }.map { [$0] } ?? [])
     }
@@ -134,7 +135,7 @@ final class StripeWebhookRegistration: Service, Sendable {
         } catch {
             logger.warning(
                 "the stored webhook endpoint cannot be read; registering a new one",
-                metadata: ["table": "shop settings", "key": "\(Self.settingKey)", "error": "\(error)"]
+                metadata: ["table": "shop_settings", "row": "\(Self.settingKey)", "column": "value", "error": "\(error)"]
             )
             return nil
         }

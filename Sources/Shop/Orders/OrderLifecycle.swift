@@ -38,8 +38,9 @@ public struct OrderLifecycle: Sendable, Hashable, Codable {
         public var status: String { completed ? "complete" : expired ? "expired" : "open" }
     }
 
-    /// The amount and currency a payment must have to pay the order.
+    /// The amount (minor units) and currency a payment must have to pay the order.
     public let amountTotal: Int
+    /// Lowercase ISO 4217, as Stripe spells it.
     public let currency: String
 
     /// The sessions, in the order they became known.
@@ -76,6 +77,7 @@ public struct OrderLifecycle: Sendable, Hashable, Codable {
     /// Paid in the order's amount and currency, with nothing contradicting the amount.
     var isPaid: Bool { succeeded && !mismatched }
 
+    /// The order's status, from the facts alone (the rules in the type's comment).
     public var status: OrderStatus {
         if isPaid {
             if fullyRefunded { return .refunded }
@@ -87,6 +89,7 @@ public struct OrderLifecycle: Sendable, Hashable, Codable {
         return .awaitingPayment
     }
 
+    /// What is known about the money, from the facts alone.
     public var paymentStatus: PaymentStatus {
         if isPaid { return fullyRefunded ? .refunded : .paid }
         if asyncFailed { return .failed }
@@ -95,6 +98,7 @@ public struct OrderLifecycle: Sendable, Hashable, Codable {
         return .unpaid
     }
 
+    /// What an operator should look at: ``OrderFlag/amountMismatch`` after a payment of another amount or currency.
     public var flags: [String] { mismatched ? [OrderFlag.amountMismatch] : [] }
 
     /// The latest session the shop recorded (highest attempt).

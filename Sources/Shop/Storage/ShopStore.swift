@@ -22,6 +22,7 @@ import SQLKit
 /// SQLite serializes writers with `BEGIN IMMEDIATE`), so concurrent events for one order never lose an update, and
 /// an event id is inserted into `shop_stripe_events` first, so the same event applied twice has one effect.
 public final class ShopStore: Sendable {
+    /// Where the shop's tables live (SQLite or PostgreSQL); the caller opens it and closes it.
     public let database: Database
     /// The clock that stamps orders and timelines and decides whether a session is still open; tests pass a manual one.
     public let now: @Sendable () -> Date

@@ -6,6 +6,7 @@ public enum ShopStoreError: Error, Sendable, Hashable {
     case invalidQuantity(lineIndex: Int, quantity: Int)
     /// Line `lineIndex` (0-based) names a product that is not in the catalog.
     case unknownProduct(lineIndex: Int, productID: String)
+    /// No order has this id.
     case orderNotFound(String)
     /// The order cannot be checked out in its status (paid, cancelled, …, or a payment is processing).
     case notPayable(orderID: String, status: OrderStatus)
