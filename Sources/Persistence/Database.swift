@@ -79,6 +79,8 @@ public final class Database: Sendable {
     public let dialect: Dialect
     private let pool: Pool
     private let logger: Logger
+    /// SQLite: this process's transactions take turns (``SerialAccess``) instead of sleeping in the busy handler.
+    let transactions = SerialAccess()
 
     private init(location: Location, pool: Pool, logger: Logger) {
         self.location = location
@@ -166,9 +168,18 @@ public final class Database: Sendable {
     }
 
     /// Runs `body` in a transaction on one connection: committed when it returns, rolled back when it throws.
+    ///
+    /// On SQLite, the transactions of this process run one at a time, in arrival order: SQLite has one writer, and a
+    /// `BEGIN IMMEDIATE` that finds another transaction writing sleeps in the busy handler (up to 100 ms a nap)
+    /// instead of queueing. (Do not start a transaction inside another's body: on SQLite the inner one waits for the
+    /// outer one's lock until the busy timeout.) On PostgreSQL transactions run side by side.
     public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        let begin = dialect == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
-        return try await withConnection { sql in
+        guard dialect == .sqlite else { return try await runTransaction(begin: "BEGIN", body) }
+        return try await transactions.run { try await self.runTransaction(begin: "BEGIN IMMEDIATE", body) }
+    }
+
+    private func runTransaction<R: Sendable>(begin: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await withConnection { sql in
             try await sql.raw(SQLQueryString(begin)).run()
             do {
                 let result = try await body(sql)

@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import Persistence
 import SQLKit
+import Shop
 
 /// A POST endpoint that creates an order (one row inserted) served without and with `IdempotencyMiddleware`, on one
 /// loopback server and one database, measured in the same run, rounds interleaved: first-time keys (a new key per
@@ -27,13 +28,25 @@ struct IdempotencyBenchmark: AsyncParsableCommand {
     @Option(help: "Rounds per mode, interleaved.") var rounds = 3
     @Option(help: "Stored keys the replay mode cycles through.") var replayKeys = 64
     @Flag(help: "Only first-time keys, one long run (for profiling).") var firstTimeOnly = false
+    @Option(
+        help: "The endpoint: 'toy' (one row inserted) or 'shop' (the shop's POST /shop/api/orders: catalog read, order and lines in a transaction)."
+    )
+    var endpoint: Endpoint = .toy
+
+    enum Endpoint: String, ExpressibleByArgument, Sendable {
+        case toy
+        case shop
+    }
 
     func run() async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("interchange-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        print("## Idempotency middleware on POST /orders (one order row inserted per execution), \(concurrency) in flight")
+        switch endpoint {
+        case .toy: print("## Idempotency middleware on POST /orders (one order row inserted per execution), \(concurrency) in flight")
+        case .shop: print("## Idempotency middleware on the shop's POST /shop/api/orders (ShopComponent, one line), \(concurrency) in flight")
+        }
         print("| database | mode | req/s | p50 ms | p99 ms | vs the endpoint without the middleware (median of \(rounds) rounds) |")
         print("|---|---|---:|---:|---:|---:|")
         try await measure(.sqlite(path: directory.appendingPathComponent("idempotency.sqlite").path), name: "SQLite", logger: logger)
@@ -41,20 +54,8 @@ struct IdempotencyBenchmark: AsyncParsableCommand {
         print()
     }
 
-    private func measure(_ location: Database.Location, name: String, logger: Logger) async throws {
-        let database = try await Database.open(location, maxConnections: connections ?? concurrency, logger: logger)
-        try await database.migrate(IdempotencyStore.migrations)
-        try await database.withConnection { sql in
-            try await sql.drop(table: "bench_orders").ifExists().run()
-            try await sql.create(table: "bench_orders")
-                .column("id", type: .text, .primaryKey(autoIncrement: false))
-                .column("body", type: .blob, .notNull)
-                .column("created_at", type: .bigint, .notNull)
-                .run()
-            try await sql.delete(from: "idempotency_keys").run()
-        }
-
-        let router = Router()
+    /// `POST /plain/orders`, `/idempotent/orders` and `/idempotent-uncached/orders`: one order row inserted per execution.
+    private static func addToyEndpoint(to router: Router<BasicRequestContext>, database: Database) async throws {
         @Sendable func createOrder(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
             var request = request
             let body = try await request.collectBody(upTo: 64 * 1024)
@@ -80,10 +81,44 @@ struct IdempotencyBenchmark: AsyncParsableCommand {
             .add(middleware: try IdempotencyMiddleware<BasicRequestContext>(database: database, configuration: .init(replayCacheBytes: 0)))
             .post("orders", use: createOrder)
 
-        let (concurrency, seconds, rounds, replayKeys, firstTimeOnly) = (concurrency, seconds, rounds, replayKeys, firstTimeOnly)
-        try await withBenchServer(router, concurrency: concurrency, logger: logger) { base, client in
-            let body = #"{"lines":[{"productId":"p_1","quantity":2}]}"#
+    }
 
+    private func measure(_ location: Database.Location, name: String, logger: Logger) async throws {
+        let database = try await Database.open(location, maxConnections: connections ?? concurrency, logger: logger)
+        try await database.migrate(IdempotencyStore.migrations)
+        try await database.withConnection { sql in
+            try await sql.drop(table: "bench_orders").ifExists().run()
+            try await sql.create(table: "bench_orders")
+                .column("id", type: .text, .primaryKey(autoIncrement: false))
+                .column("body", type: .blob, .notNull)
+                .column("created_at", type: .bigint, .notNull)
+                .run()
+            try await sql.delete(from: "idempotency_keys").run()
+        }
+
+        let router = Router()
+        let paths: (plain: String, idempotent: String, uncached: String?)
+        var requestBody = #"{"lines":[{"productId":"p_1","quantity":2}]}"#
+        switch endpoint {
+        case .toy:
+            try await Self.addToyEndpoint(to: router, database: database)
+            paths = ("/plain/orders", "/idempotent/orders", "/idempotent-uncached/orders")
+        case .shop:
+            // The shop's own route: without a key the middleware steps aside, with one it runs; no replay-cache knob.
+            let shop = try await ShopComponent.make(
+                configuration: .init(stripeWebhookSecrets: ["whsec_bench"], processesWebhooks: false),
+                database: database,
+                selfBaseURL: { "http://127.0.0.1:1" },
+                logger: logger,
+                closesDatabase: false
+            )
+            try shop.addRoutes(to: router)
+            guard let product = try await shop.store.products().first else { throw BenchmarkFailure("the shop's catalog is empty") }
+            requestBody = #"{"lines":[{"productId":"\#(product.id)","quantity":2}]}"#
+            paths = ("/shop/api/orders", "/shop/api/orders", nil)
+        }
+        let (concurrency, seconds, rounds, replayKeys, firstTimeOnly, body) = (concurrency, seconds, rounds, replayKeys, firstTimeOnly, requestBody)
+        try await withBenchServer(router, concurrency: concurrency, logger: logger) { base, client in
             @Sendable func post(_ path: String, key: String?, expectReplay: Bool) async throws {
                 var request = HTTPClientRequest(url: base + path)
                 request.method = .POST
@@ -100,22 +135,26 @@ struct IdempotencyBenchmark: AsyncParsableCommand {
 
             // The keys the replay mode retries, each executed once now.
             let keys = (0..<replayKeys).map { "replay-\($0)-\(UUID().uuidString)" }
-            for key in keys { try await post("/idempotent/orders", key: key, expectReplay: false) }
-            let uncachedKeys = (0..<replayKeys).map { "uncached-\($0)-\(UUID().uuidString)" }
-            for key in uncachedKeys { try await post("/idempotent-uncached/orders", key: key, expectReplay: false) }
+            for key in keys { try await post(paths.idempotent, key: key, expectReplay: false) }
 
-            let modes: [(String, @Sendable () async throws -> Void)] = [
-                ("without the middleware", { try await post("/plain/orders", key: nil, expectReplay: false) }),
-                ("first-time keys", { try await post("/idempotent/orders", key: UUID().uuidString, expectReplay: false) }),
+            var modes: [(String, @Sendable () async throws -> Void)] = [
+                ("without the middleware", { try await post(paths.plain, key: nil, expectReplay: false) }),
+                ("first-time keys", { try await post(paths.idempotent, key: UUID().uuidString, expectReplay: false) }),
                 (
                     "replays (this process has the answer in memory)",
-                    { try await post("/idempotent/orders", key: keys.randomElement()!, expectReplay: true) }
-                ),
-                (
-                    "replays read from the database (replay cache off)",
-                    { try await post("/idempotent-uncached/orders", key: uncachedKeys.randomElement()!, expectReplay: true) }
+                    { try await post(paths.idempotent, key: keys.randomElement()!, expectReplay: true) }
                 ),
             ]
+            if let uncached = paths.uncached {
+                let uncachedKeys = (0..<replayKeys).map { "uncached-\($0)-\(UUID().uuidString)" }
+                for key in uncachedKeys { try await post(uncached, key: key, expectReplay: false) }
+                modes.append(
+                    (
+                        "replays read from the database (replay cache off)",
+                        { try await post(uncached, key: uncachedKeys.randomElement()!, expectReplay: true) }
+                    )
+                )
+            }
             if firstTimeOnly {
                 _ = await runLoad(concurrency: concurrency, duration: .seconds(seconds), modes[1].1)
                 return
