@@ -72,6 +72,7 @@ fi
 if [ "$which" = all ] || [ "$which" = idempotency ]; then
   bench_postgres
   "$BENCH" idempotency --postgres "$INTERCHANGE_TEST_POSTGRES_URL"
+  "$BENCH" idempotency --endpoint shop --postgres "$INTERCHANGE_TEST_POSTGRES_URL"
 fi
 if [ "$which" = all ] || [ "$which" = shop ]; then
   bench_postgres
