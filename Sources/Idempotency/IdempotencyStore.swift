@@ -118,7 +118,7 @@ public final class IdempotencyStore: Sendable {
         }.joined(separator: ", ")
         query += " ON CONFLICT (scope, idempotency_key) DO NOTHING RETURNING execution_id"
         let statement = query
-        let won = try await database.withConnection { sql in
+        let won = try await database.write { sql in
             let rows = try await sql.raw(statement).all()
             return Set(try rows.map { try $0.decode(column: "execution_id", as: String.self) })
         }
@@ -235,7 +235,7 @@ public final class IdempotencyStore: Sendable {
                 """
             return query
         }
-        let kept = try await database.withConnection { sql in
+        let kept = try await database.write { sql in
             var kept = Set<String>()
             for query in queries {
                 for row in try await sql.raw(query).all() { kept.insert(try row.decode(column: "execution_id", as: String.self)) }

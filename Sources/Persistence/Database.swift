@@ -167,6 +167,14 @@ public final class Database: Sendable {
         }
     }
 
+    /// Runs `body` — statements that write — with one connection. On SQLite it takes its turn with this process's
+    /// transactions (``transaction(_:)``) instead of colliding with them and sleeping in SQLite's busy handler; on
+    /// PostgreSQL it is ``withConnection(_:)``. For a write that is one statement (a batch of rows, say).
+    public func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        guard dialect == .sqlite else { return try await withConnection(body) }
+        return try await transactions.run { try await self.withConnection(body) }
+    }
+
     /// Runs `body` in a transaction on one connection: committed when it returns, rolled back when it throws.
     ///
     /// On SQLite, the transactions of this process run one at a time, in arrival order: SQLite has one writer, and a

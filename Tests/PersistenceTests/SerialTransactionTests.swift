@@ -44,4 +44,36 @@ struct SerialTransactionTests {
             #expect(stored.sorted() == Array(0...8))
         }
     }
+
+    @Test("a write (one statement) queues behind a running transaction instead of meeting its lock")
+    func writesTakeTurns() async throws {
+        try await TestDatabase.with(.sqlite) { database in
+            try await database.withConnection { sql in
+                try await sql.create(table: "turns").column("n", type: .int, .notNull).run()
+            }
+            let gate = Gate()
+            let order = LockedValue<[String]>([])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await database.transaction { sql in
+                        order.append("transaction")
+                        await gate.wait()
+                        try await sql.insert(into: "turns").columns("n").values(SQLBind(1)).run()
+                    }
+                }
+                try await waitUntil("the transaction holds the turn") { order.value == ["transaction"] }
+                group.addTask {
+                    try await database.write { sql in
+                        order.append("write")
+                        try await sql.insert(into: "turns").columns("n").values(SQLBind(2)).run()
+                    }
+                }
+                try await waitUntil("the write waits its turn") { database.transactions.waiting == 1 }
+                #expect(order.value == ["transaction"])
+                gate.open()
+                try await group.waitForAll()
+            }
+            #expect(order.value == ["transaction", "write"])
+        }
+    }
 }

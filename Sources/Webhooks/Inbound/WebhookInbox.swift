@@ -100,7 +100,7 @@ public final class WebhookInbox: Sendable {
         }.joined(separator: ", ")
         query += " ON CONFLICT (source, event_id) DO NOTHING RETURNING source, event_id"
         let statement = query
-        var inserted = try await database.withConnection { sql in
+        var inserted = try await database.write { sql in
             var inserted = Set<[String]>()
             for row in try await sql.raw(statement).all() {
                 inserted.insert([try row.decode(column: "source", as: String.self), try row.decode(column: "event_id", as: String.self)])
