@@ -74,12 +74,10 @@ public final class IdempotencyStore: Sendable {
         "response_status", "response_headers", "response_body",
     ]
 
-    /// The record of `key` in `scope`, if any.
+    /// The record of `key` in `scope`, if any, read from the database (a completed one is then kept in the cache).
     ///
-    /// - Parameter cached: whether a completed record kept in memory may answer (false reads the database).
     /// - Throws: ``UnreadableRowError`` naming the column when a stored row cannot be read.
-    public func find(scope: String, key: String, cached: Bool = false) async throws -> IdempotencyRecord? {
-        if cached, let record = cache.record(scope: scope, key: key) { return record }
+    public func find(scope: String, key: String) async throws -> IdempotencyRecord? {
         let row = try await database.withConnection { sql in
             try await sql.select().columns(Self.columns.map { SQLColumn($0) }).from(Self.table)
                 .where("scope", .equal, scope).where("idempotency_key", .equal, key)

@@ -29,9 +29,7 @@ public struct OpenAPIDocument: Sendable {
         guard let url, let data = try? Data(contentsOf: url), !data.isEmpty else { throw Missing(path: path) }
         self.path = path
         self.contents = ByteBuffer(data: data)
-        // FNV-1a over the bytes: the tag only has to change when the document does.
-        let digest = data.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
-        self.etag = "\"\(String(digest, radix: 16))-\(data.count)\""
+        self.etag = EntityTag.of(data)
     }
 
     /// The bundle holds no `openapi.yaml` for the document served at `path` (a packaging fault).

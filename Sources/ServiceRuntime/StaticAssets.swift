@@ -40,12 +40,10 @@ public struct StaticAssets: Sendable {
             let url = directory.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
             let data = try Data(contentsOf: url)
-            // FNV-1a over the bytes, and the length: the tag only has to change when the file does.
-            let digest = data.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
             assets[name] = Asset(
                 body: ByteBuffer(data: data),
                 contentType: Self.contentType(of: name),
-                etag: "\"\(String(digest, radix: 16))-\(data.count)\""
+                etag: EntityTag.of(data)
             )
         }
         self.assets = assets

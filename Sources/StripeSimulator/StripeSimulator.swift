@@ -72,7 +72,7 @@ public struct StripeSimulator: Component {
     }
 
     /// Where `interchange up` mounts the simulator.
-    public static let embeddedBasePath = StripeSimulatorInfo.embeddedBasePath
+    public static let embeddedBasePath = "/sim/stripe"
 
     public let name = "stripe-sim"
     public var summary: String { "Stripe API simulator at \(configuration.basePath)/v1 (Checkout, webhooks; key \(Configuration.defaultAPIKey))" }
@@ -211,10 +211,4 @@ public struct StripeSimulator: Component {
             try await engine.store.database.shutdown()
         }
     }
-}
-
-/// Where the simulator is mounted (kept for code written before ``StripeSimulator``).
-public enum StripeSimulatorInfo {
-    /// Where `interchange up` mounts the simulator.
-    public static let embeddedBasePath = "/sim/stripe"
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import HTTPIntegration
 import Hummingbird
 import Logging
 import NIOCore
@@ -71,7 +72,7 @@ struct ShopCheckoutBenchmark: AsyncParsableCommand {
                 http.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
                 http.headers.add(name: "Stripe-Version", value: StripeCheckoutClient.apiVersion)
                 http.headers.add(name: "Idempotency-Key", value: request.idempotencyKey)
-                http.body = .bytes(ByteBuffer(string: formEncoded(request.formFields)))
+                http.body = .bytes(try formEncoded(request.formFields))
                 let response = try await client.execute(http, timeout: .seconds(10))
                 let body = try await response.body.collect(upTo: 1 << 20)
                 guard response.status == .ok, String(buffer: body).contains(#""cs_test_"#) else {
@@ -151,11 +152,9 @@ private final class LockedIDs: Sendable {
     func pop() -> String? { storage.withLock { $0.popLast() } }
 }
 
-/// `application/x-www-form-urlencoded`, as Stripe's SDKs send it.
-private func formEncoded(_ fields: [(String, String)]) -> String {
-    var allowed = CharacterSet.alphanumerics
-    allowed.insert(charactersIn: "-._~")
-    return fields.map { name, value in
-        "\(name.addingPercentEncoding(withAllowedCharacters: allowed) ?? name)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
-    }.joined(separator: "&")
+/// `application/x-www-form-urlencoded`, encoded as the shop's client encodes it (HTTPIntegration's `setFormBody`).
+private func formEncoded(_ fields: [(String, String)]) throws -> ByteBuffer {
+    var request = try ClientRequest(method: .post, url: "http://127.0.0.1/")
+    request.setFormBody(fields)
+    return request.body ?? ByteBuffer()
 }
