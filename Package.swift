@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "InterchangeTesting", targets: ["InterchangeTesting"]),
         .library(name: "StripeSimulator", targets: ["StripeSimulator"]),
         .library(name: "Shop", targets: ["Shop"]),
+        .library(name: "Messaging", targets: ["Messaging"]),
+        .library(name: "MessagingAMQP", targets: ["MessagingAMQP"]),
     ],
     dependencies: [
         // HTTP server and client
@@ -212,6 +214,41 @@ let package = Package(
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
 
+        // MARK: Messaging: CloudEvents, the event bus, outbox and inbox, the embedded transport; RabbitMQ apart
+        .target(
+            name: "Messaging",
+            dependencies: [
+                "InterchangeCore",
+                "Resilience",
+                "Persistence",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // rabbitmq-c (Debian's librabbitmq-dev): the AMQP 0-9-1 client library the RabbitMQ transport drives.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            path: "Sources/CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .target(
+            name: "MessagingAMQP",
+            dependencies: [
+                "InterchangeCore",
+                "Resilience",
+                "Messaging",
+                "CRabbitMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // MARK: Simulators of third-party APIs (real paths, auth, wire formats, errors)
         .target(
             name: "Simulators",
@@ -391,6 +428,36 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "MessagingTests",
+            dependencies: [
+                "Messaging",
+                "InterchangeCore",
+                "InterchangeTesting",
+                "Persistence",
+                "Resilience",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
+        .testTarget(
+            name: "MessagingAMQPTests",
+            dependencies: [
+                "MessagingAMQP",
+                "Messaging",
+                "CRabbitMQ",
+                "InterchangeCore",
+                "InterchangeTesting",
+                "Persistence",
+                "Resilience",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "PersistenceTests",
