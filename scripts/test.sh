@@ -3,10 +3,11 @@
 # from PyPI), starts the real servers they use on random loopback ports, and stops them afterwards.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/postgres.sh"
+source "$(dirname "$0")/lib/rabbitmq.sh"
 require_swift
 cd "$ROOT"
 
-apt_install chromium chromium-driver
+apt_install chromium chromium-driver librabbitmq-dev pkg-config
 # The dashboard page's unit tests run on Node's built-in test runner; Debian's nodejs when there is no node.
 command -v node >/dev/null || apt_install nodejs
 python_venv tests/interop/requirements.txt tests/browser/requirements.txt tests/contract/requirements.txt
@@ -15,6 +16,8 @@ log "building (debug) with tests"
 swift build --build-tests
 
 start_postgres
+# A real broker for the RabbitMQ transport's tests (MessagingAMQPTests, the messaging interop suite); ~5 s to start.
+start_rabbitmq
 
 ARTIFACTS="$ROOT/test-artifacts"
 mkdir -p "$ARTIFACTS"

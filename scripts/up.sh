@@ -2,6 +2,8 @@
 # Runs the whole system with embedded defaults: `make up` (extra arguments go to `interchange up`).
 source "$(dirname "$0")/lib/common.sh"
 require_swift
+# rabbitmq-c's headers and library: the RabbitMQ transport links it (the broker itself is optional: `--broker`).
+apt_install librabbitmq-dev pkg-config
 cd "$ROOT"
 log "building interchange (release; the first build takes several minutes)"
 swift build -c release --product interchange
