@@ -25,7 +25,8 @@ public struct CloudEvent: Sendable, Hashable {
     public var type: String
     /// What the event is about within the source (an order id, say): the aggregate whose events stay in order.
     public var subject: String?
-    /// When it happened.
+    /// When it happened. The initializers round it to the microsecond, the precision RFC 3339 text carries here,
+    /// so an event read back from either content mode equals the one written.
     public var time: Date?
     /// The media type of `data` (`application/json` when absent and `data` is JSON).
     public var datacontenttype: String?
@@ -53,7 +54,7 @@ public struct CloudEvent: Sendable, Hashable {
         self.specversion = CloudEvent.specificationVersion
         self.type = type
         self.subject = subject
-        self.time = time
+        self.time = time.map(RFC3339Timestamp.microseconds)
         self.datacontenttype = datacontenttype
         self.dataschema = dataschema
         self.extensions = extensions
