@@ -433,6 +433,7 @@ let package = Package(
             name: "MessagingTests",
             dependencies: [
                 "Messaging",
+                "Observability",
                 "InterchangeCore",
                 "InterchangeTesting",
                 "Persistence",
