@@ -158,8 +158,9 @@ struct AMQPBrokerTests {
         await transport.shutdown()
     }
 
-    @Test func aFailingHandlerIsRetriedAfterTheDelayThenDeadLetteredWithTheReasonWhileTheQueueKeepsFlowing() async throws {
-        let configuration = try TestBroker.configuration()
+    @Test(arguments: QueueType.allCases)
+    func aFailingHandlerIsRetriedAfterTheDelayThenDeadLetteredWithTheReasonWhileTheQueueKeepsFlowing(queueType: QueueType) async throws {
+        let configuration = try TestBroker.configuration(queueType: queueType)
         let transport = Self.transport(configuration)
         let log = DeliveryLog()
         let failing = try testEvent(type: "test.order.failing", number: 0)
@@ -280,6 +281,26 @@ struct AMQPBrokerTests {
         }
         #expect(error?.code == .topologyMismatch)
         #expect(error?.detail.contains("x-queue-type") == true, "\(error?.detail ?? "")")
+    }
+
+    @Test func tlsToAPlainPortFailsTheHandshakeNamingTheSetting() async throws {
+        var components = try #require(URLComponents(string: try TestBroker.url()))
+        components.scheme = "amqps"
+        let transport = AMQPTransport(configuration: try AMQPConfiguration(url: components.string!), logger: TestBroker.logger)
+        let error = await #expect(throws: AMQPError.self) { try await transport.connect() }
+        #expect(error?.code == .unreachable)
+        #expect(error.map(String.init(describing:))?.hasPrefix("broker.url: RabbitMQ at amqps://") == true, "\(String(describing: error))")
+        await transport.shutdown()
+    }
+
+    @Test func aMissingCAFileIsNamed() async throws {
+        var components = try #require(URLComponents(string: try TestBroker.url()))
+        components.scheme = "amqps"
+        components.query = "cacertfile=/nonexistent/ca.pem"
+        let transport = AMQPTransport(configuration: try AMQPConfiguration(url: components.string!), logger: TestBroker.logger)
+        let error = await #expect(throws: AMQPError.self) { try await transport.connect() }
+        #expect(error?.detail.contains("/nonexistent/ca.pem (cacertfile)") == true, "\(String(describing: error))")
+        await transport.shutdown()
     }
 
     @Test func aWrongPasswordIsRefusedWithoutShowingIt() async throws {
