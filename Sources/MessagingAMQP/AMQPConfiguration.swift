@@ -53,6 +53,9 @@ public struct AMQPConfiguration: Sendable {
     /// being dropped by the broker. Off by default: an event type nobody subscribes to yet is not an error and must
     /// not stall the outbox.
     public var failUnroutable: Bool = false
+    /// How long a publish may wait for its confirm before the connection is given up (and re-established): a broker
+    /// that blocks publishers (a memory or disk alarm) makes ``AMQPTransport/publish(_:)`` throw instead of hang.
+    public var confirmTimeout: Duration = .seconds(30)
     /// The wait between reconnection attempts after the broker went away.
     public var reconnectDelay: Backoff = Backoff.standard
 
@@ -141,6 +144,7 @@ public struct AMQPConfiguration: Sendable {
     /// Checks the settings that are not in the URL; `AMQPTransport` calls it before connecting.
     func validate() throws {
         try ConfigurationError.require(!exchange.isEmpty && exchange.utf8.count <= 255, field: "exchange", "must be 1–255 bytes", got: exchange)
+        try ConfigurationError.require(confirmTimeout > .zero, field: "confirmTimeout", "must be positive", got: confirmTimeout)
         try ConfigurationError.require(maxUnconfirmed >= 1, field: "maxUnconfirmed", "must be at least 1", got: maxUnconfirmed)
     }
 }

@@ -137,6 +137,14 @@ final class AMQPPublisher: AMQPConnectionDriver {
         guard let session else { return (nil, wantsConnection ? schedule.millisecondsUntilDue : 1000) }
         do throws(AMQPError) {
             try session.readAvailable { _ in }
+            if let oldest = session.oldestUnconfirmedSentAt, ContinuousClock.now - oldest > configuration.confirmTimeout {
+                throw AMQPError(
+                    .connectionLost,
+                    field: configuration.field,
+                    detail:
+                        "RabbitMQ confirmed no publish for \(configuration.confirmTimeout) (is it blocking publishers on a resource alarm?); reconnecting"
+                )
+            }
             pump()
         } catch {
             disconnect(error)

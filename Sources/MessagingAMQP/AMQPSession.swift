@@ -22,7 +22,7 @@ final class AMQPSession {
     let channel: amqp_channel_t = 1
     private var nextPublishTag: UInt64 = 1
     private var lowestUnconfirmed: UInt64 = 1
-    private var unconfirmed: [UInt64: Confirmation] = [:]
+    private var unconfirmed: [UInt64: (confirmation: Confirmation, sentAt: ContinuousClock.Instant)] = [:]
     /// Mandatory publishes by message id, so a `basic.return` (which carries no delivery tag) finds its tag.
     private var mandatoryTags: [String: UInt64] = [:]
     private var mandatoryIDs: [UInt64: String] = [:]
@@ -30,6 +30,9 @@ final class AMQPSession {
     private var closed = false
 
     var unconfirmedCount: Int { unconfirmed.count }
+
+    /// When the oldest publish still awaiting its confirm was sent.
+    var oldestUnconfirmedSentAt: ContinuousClock.Instant? { unconfirmed.isEmpty ? nil : unconfirmed[lowestUnconfirmed]?.sentAt }
 
     /// Opens the socket (TLS when configured), logs in, opens channel 1 and selects confirms.
     init(configuration: AMQPConfiguration) throws(AMQPError) {
@@ -230,7 +233,7 @@ final class AMQPSession {
         }
         let tag = nextPublishTag
         nextPublishTag += 1
-        unconfirmed[tag] = confirmed
+        unconfirmed[tag] = (confirmed, .now)
         if mandatory, let messageID = message.messageID {
             mandatoryTags[messageID] = tag
             mandatoryIDs[tag] = messageID
@@ -342,9 +345,10 @@ final class AMQPSession {
     }
 
     private func settle(upTo tag: UInt64, multiple: Bool, nacked: Bool) {
-        let tags: ClosedRange<UInt64> = multiple ? lowestUnconfirmed...max(tag, lowestUnconfirmed) : tag...tag
+        if multiple, tag < lowestUnconfirmed { return }  // everything up to `tag` is settled already
+        let tags: ClosedRange<UInt64> = multiple ? lowestUnconfirmed...tag : tag...tag
         for current in tags {
-            guard let confirmation = unconfirmed.removeValue(forKey: current) else { continue }
+            guard let confirmation = unconfirmed.removeValue(forKey: current)?.confirmation else { continue }
             if let messageID = mandatoryIDs.removeValue(forKey: current) { mandatoryTags[messageID] = nil }
             if nacked {
                 confirmation(.failure(AMQPError(.nacked, field: field, detail: "the broker refused the message (basic.nack)")))
@@ -365,7 +369,7 @@ final class AMQPSession {
         mandatoryTags.removeAll()
         mandatoryIDs.removeAll()
         returned.removeAll()
-        for (_, confirmation) in pending { confirmation(.failure(error)) }
+        for (_, entry) in pending { entry.confirmation(.failure(error)) }
     }
 
     /// Closes the channel and the connection (best effort) and frees rabbitmq-c's state.

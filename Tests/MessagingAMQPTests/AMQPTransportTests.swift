@@ -135,6 +135,32 @@ struct AMQPBrokerTests {
         await transport.shutdown()
     }
 
+    @Test func handlersRunConcurrentlyUpToThePrefetchAndNoFurther() async throws {
+        let transport = Self.transport(try TestBroker.configuration())
+        let inFlight = Shared((now: 0, most: 0, handled: 0))
+        let events = try (0..<40).map { try testEvent(number: $0) }
+        try await Self.consuming(transport, [Subscription(group: "concurrent", bindings: ["test.#"], prefetch: 8)]) { _, _ in
+            inFlight.withLock {
+                $0.now += 1
+                $0.most = max($0.most, $0.now)
+            }
+            // Hold each handler until 8 run at once (bounded), so the overlap is real, then a little longer.
+            _ = await TestBroker.eventually(timeout: .seconds(5)) { inFlight.withLock { $0.now >= 8 } }
+            try? await Task.sleep(for: .milliseconds(20))
+            inFlight.withLock {
+                $0.now -= 1
+                $0.handled += 1
+            }
+            return .ack
+        }
+        .during {
+            try await Self.publishWhenRouted(transport, events)
+            #expect(await TestBroker.eventually { inFlight.withLock { $0.handled } >= 40 })
+        }
+        #expect(inFlight.withLock { $0.most } == 8)
+        await transport.shutdown()
+    }
+
     @Test func twoGroupsEachReceiveEveryEvent() async throws {
         let transport = Self.transport(try TestBroker.configuration())
         let log = DeliveryLog()
