@@ -30,7 +30,7 @@ public enum QueueType: String, Sendable, Hashable, CaseIterable {
 /// the vhost as the path (`/` when absent, `%2F` for a vhost named `/`), and the query options `heartbeat` (seconds,
 /// default 30), `connection_timeout` (milliseconds, default 5000), and for `amqps` `cacertfile` (default the system
 /// bundle), `certfile` and `keyfile` (a client certificate). TLS always verifies the server's certificate and name.
-public struct AMQPConfiguration: Sendable {
+public struct AMQPConfiguration: Sendable, CustomStringConvertible {
     /// The configuration field errors name (`broker.url`, or a flag such as `--broker`).
     public var field: String
     public var host: String
@@ -71,6 +71,11 @@ public struct AMQPConfiguration: Sendable {
         let scheme = tls == nil ? "amqp" : "amqps"
         let escapedVhost = vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? vhost
         return "\(scheme)://\(user):***@\(host):\(port)/\(escapedVhost)"
+    }
+
+    /// The settings without the password (so logging a configuration never shows it).
+    public var description: String {
+        "AMQPConfiguration(\(redactedURL), exchange: \(exchange), mode: \(mode), queueType: \(queueType), maxUnconfirmed: \(maxUnconfirmed))"
     }
 
     /// The system's CA bundle on Debian, used when an `amqps` URL names no `cacertfile`.

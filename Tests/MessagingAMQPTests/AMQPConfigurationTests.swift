@@ -18,6 +18,7 @@ import Testing
         #expect(configuration.tls == nil)
         #expect(configuration.exchange == "interchange.events")
         #expect(configuration.redactedURL == "amqp://svc:***@rabbit.internal:5673/prod")
+        #expect(!String(describing: configuration).contains("cret") && !String(reflecting: configuration).contains("cret"))
     }
 
     @Test func defaultsToGuestTheRootVhostAndThePortOfTheScheme() throws {
