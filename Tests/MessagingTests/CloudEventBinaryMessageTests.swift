@@ -85,9 +85,34 @@ import Testing
         #expect(version.attribute == "specversion")
     }
 
-    @Test func anAMQPTimestampInSecondsIsRead() throws {
+    @Test func anAMQPTimestampInMillisecondsIsRead() throws {
         var message = Self.event.binaryMessage()
-        message.properties["cloudEvents_time"] = .integer(1_796_182_376)
-        #expect(try CloudEvent(binaryMessage: message).time == Date(timeIntervalSince1970: 1_796_182_376))
+        message.properties["cloudEvents_time"] = .integer(1_796_182_376_250)
+        #expect(try CloudEvent(binaryMessage: message).time == Date(timeIntervalSince1970: 1_796_182_376.25))
+    }
+
+    @Test func theHeadersOfTheSDKsRabbitMQBindingAreRead() throws {
+        // As the Python cloudevents package's core.bindings.rabbitmq writes them: ce- headers, all strings.
+        let message = CloudEventBinaryMessage(
+            properties: [
+                "ce-specversion": .string("1.0"), "ce-id": .string("py-1"), "ce-source": .string("/python"),
+                "ce-type": .string("com.example.python"), "ce-time": .string("2026-12-02T03:32:56.250000+00:00"),
+                "ce-comexampleext": .string("v"),
+            ],
+            contentType: "application/json",
+            body: Data(#"{"a":1}"#.utf8)
+        )
+        let event = try CloudEvent(binaryMessage: message)
+        #expect(event.id == "py-1")
+        #expect(event.time == Date(timeIntervalSince1970: 1_796_182_376.25))
+        #expect(event.extensions == ["comexampleext": .string("v")])
+        #expect(event.datacontenttype == "application/json")
+    }
+
+    @Test func whenAMessageCarriesTwoPrefixesThePreferredOneWins() throws {
+        var message = Self.event.binaryMessage()
+        message.properties["cloudEvents:id"] = .string("not this one")
+        message.properties["ce-id"] = .string("nor this one")
+        #expect(try CloudEvent(binaryMessage: message).id == "e-1")
     }
 }

@@ -99,6 +99,18 @@ import Testing
         }
     }
 
+    @Test func anEventAsThePythonSDKWritesItIsRead() throws {
+        // cloudevents 2.2 (core.formats.json) output, spaces and all.
+        let json = Data(
+            #"{"id": "p", "source": "/py", "type": "t", "specversion": "1.0", "time": "2026-12-02T03:55:17.576273Z", "data": {"a": 1}}"#.utf8
+        )
+        let event = try CloudEvent(jsonEncoded: json)
+        #expect(event.id == "p")
+        #expect(event.time == Date(timeIntervalSince1970: 1_796_183_717.576273))
+        #expect(event.data == Data(#"{"a": 1}"#.utf8))
+        #expect(try CloudEvent(jsonEncoded: event.jsonEncoded()) == event)
+    }
+
     @Test func textDataSentAsAStringIsReadAsItsBytes() throws {
         let json = Data(#"{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"text/plain","data":"h\u00e9llo\n"}"#.utf8)
         let event = try CloudEvent(jsonEncoded: json)

@@ -25,8 +25,9 @@ public struct CloudEventBinaryMessage: Sendable, Hashable {
 
     /// The prefix the binding prefers: `_` works with JMS 2.0 message selectors, where `:` is not allowed.
     public static let preferredPrefix = "cloudEvents_"
-    /// The prefixes readers accept (the binding's two separators).
-    public static let acceptedPrefixes = ["cloudEvents_", "cloudEvents:"]
+    /// The prefixes readers accept, preferred first: the AMQP binding's two separators, then `ce-`, the headers of
+    /// the CloudEvents SDKs' RabbitMQ binding (the Python `cloudevents` package's `core.bindings.rabbitmq`).
+    public static let acceptedPrefixes = ["cloudEvents_", "cloudEvents:", "ce-"]
 }
 
 extension CloudEvent {
@@ -47,14 +48,20 @@ extension CloudEvent {
         return CloudEventBinaryMessage(properties: properties, contentType: datacontenttype, body: data ?? Data())
     }
 
-    /// Reads an event in the AMQP binding's binary mode, with either prefix (`cloudEvents_` or `cloudEvents:`);
-    /// properties without one are not the event's and are ignored. An empty body is an event without `data`.
+    /// Reads an event in the AMQP binding's binary mode, with either prefix (`cloudEvents_` or `cloudEvents:`, and
+    /// `ce-`; see ``CloudEventBinaryMessage/acceptedPrefixes``); properties without one are not the event's and are
+    /// ignored. `time` may be an RFC 3339 string or an AMQP timestamp (an integer of milliseconds). An empty body is an event without `data`.
     /// Throws ``CloudEventValidationError`` naming a required attribute that is missing or a value of the wrong type.
     public init(binaryMessage message: CloudEventBinaryMessage) throws {
         var attributes: [String: CloudEventAttributeValue] = [:]
+        var attributePrefix: [String: Int] = [:]
         for (key, value) in message.properties {
-            guard let prefix = CloudEventBinaryMessage.acceptedPrefixes.first(where: { key.hasPrefix($0) }) else { continue }
-            attributes[String(key.dropFirst(prefix.count))] = value
+            guard let rank = CloudEventBinaryMessage.acceptedPrefixes.firstIndex(where: { key.hasPrefix($0) }) else { continue }
+            let name = String(key.dropFirst(CloudEventBinaryMessage.acceptedPrefixes[rank].count))
+            // A message uses one prefix; should one carry several, the preferred prefix wins, not dictionary order.
+            if let taken = attributePrefix[name], taken <= rank { continue }
+            attributes[name] = value
+            attributePrefix[name] = rank
         }
         func string(_ name: String) throws -> String? {
             switch attributes.removeValue(forKey: name) {
@@ -80,9 +87,10 @@ extension CloudEvent {
                 throw CloudEventValidationError(attribute: "time", reason: "must be an RFC 3339 timestamp, not \"\(value)\"")
             }
             time = date
-        case .integer(let seconds):
-            // An AMQP 0-9-1 timestamp: seconds since the epoch.
-            time = Date(timeIntervalSince1970: TimeInterval(seconds))
+        case .integer(let milliseconds):
+            // The binding's native form, an AMQP timestamp: milliseconds since the epoch (AMQP 1.0; what the Python
+            // SDK writes). A transport reading AMQP 0-9-1's timestamp (seconds) converts it first.
+            time = Date(timeIntervalSince1970: TimeInterval(milliseconds) / 1000)
         case .boolean:
             throw CloudEventValidationError(attribute: "time", reason: "must be a timestamp, not a boolean")
         }
