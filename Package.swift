@@ -335,6 +335,8 @@ let package = Package(
             name: "InterchangeCLI",
             dependencies: [
                 "InterchangeCore",
+                "Messaging",
+                "MessagingAMQP",
                 "Persistence",
                 "Simulators",
                 "StripeSimulator",

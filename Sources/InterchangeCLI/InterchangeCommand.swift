@@ -14,7 +14,7 @@ public struct InterchangeCommand: AsyncParsableCommand {
             then defaults. See docs/configuration.md.
             """,
         version: InterchangeVersion.current,
-        subcommands: [Up.self, Serve.self, WebhooksCommand.self, StripeSimulatorCommand.self]
+        subcommands: [Up.self, Serve.self, WebhooksCommand.self, EventsCommand.self, StripeSimulatorCommand.self]
     )
 
     public init() {}
