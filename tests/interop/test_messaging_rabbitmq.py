@@ -7,6 +7,8 @@ and the ``cloudevents`` SDK (CloudEvents 1.0).
 - Events a Python producer encodes with that binding — structured and binary (``cloudEvents_`` properties, ``time`` as
   an AMQP timestamp) — are consumed by an Interchange handler: the ``EventBus`` consumer behind
   ``interchange events tail --group``, which acknowledges what it prints.
+- The same commands on the embedded transport's store (``--data-dir``, no broker) write events the SDK's JSON event
+  format reads back.
 
 Needs INTERCHANGE_TEST_AMQP_URL (``make test`` starts a throwaway broker); INTERCHANGE_SKIP_AMQP=1 opts out.
 """
@@ -198,3 +200,20 @@ def test_events_from_a_python_producer_are_consumed_by_an_interchange_handler(in
             consumer.kill()
             consumer.wait(timeout=10)
         channel.queue_delete(queue=f"{exchange}.{group}")
+
+
+def test_the_embedded_store_publishes_and_tails_without_a_broker(interchange_bin, tmp_path):
+    data_dir = str(tmp_path / "data")
+    ids = []
+    for event_type in ("com.interop.embedded.created", "com.interop.other.created", "com.interop.embedded.paid"):
+        result = interchange(interchange_bin, "events", "publish", "--data-dir", data_dir, "--type", event_type, "--source", "/cli",
+                             "--data", '{"ok":true}')
+        assert result.returncode == 0, result.stderr
+        ids.append(result.stdout.strip())
+    tail = interchange(interchange_bin, "events", "tail", "--data-dir", data_dir, "--from-beginning",
+                       "--type", "com.interop.embedded.*", "--count", "2")
+    assert tail.returncode == 0, tail.stderr
+    lines = tail.stdout.splitlines()
+    events = [JSONFormat().read(CloudEvent, line.encode()) for line in lines]
+    assert [event.get_id() for event in events] == [ids[0], ids[2]], "in publish order, the other type filtered out"
+    assert all(event.get_data() == {"ok": True} for event in events)
