@@ -159,20 +159,25 @@ enum MediaTypeSyntax {
 enum URISyntax {
     /// Every character is unreserved, reserved or a `%HH` escape (a URI-reference may be relative: `/orders`).
     static func isURIReference(_ value: String) -> Bool {
-        let bytes = Array(value.utf8)
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "%") {
-                guard index + 2 < bytes.count, isHex(bytes[index + 1]), isHex(bytes[index + 2]) else { return false }
-                index += 3
-                continue
+        // Checked on every publish and every delivery: over the string's own UTF-8, no copy.
+        var value = value
+        return value.withUTF8 { bytes in
+            var index = 0
+            var fragments = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "%") {
+                    guard index + 2 < bytes.count, isHex(bytes[index + 1]), isHex(bytes[index + 2]) else { return false }
+                    index += 3
+                    continue
+                }
+                guard isURICharacter(byte) else { return false }
+                if byte == UInt8(ascii: "#") { fragments += 1 }
+                index += 1
             }
-            guard isURICharacter(byte) else { return false }
-            index += 1
+            // A fragment may occur once.
+            return fragments <= 1
         }
-        // A fragment may occur once.
-        return bytes.filter { $0 == UInt8(ascii: "#") }.count <= 1
     }
 
     /// `scheme ":" hier-part [ "?" query ]`: a scheme (a letter, then letters, digits, `+`, `-`, `.`) and no fragment.
@@ -189,10 +194,16 @@ enum URISyntax {
 
     private static func isURICharacter(_ byte: UInt8) -> Bool {
         if isLetter(byte) || isDigit(byte) { return true }
-        return uriPunctuation.contains(byte)
+        switch byte {
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "/"),
+            UInt8(ascii: "?"), UInt8(ascii: "#"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "@"), UInt8(ascii: "!"),
+            UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"),
+            UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="):
+            return true
+        default:
+            return false
+        }
     }
-
-    private static let uriPunctuation = Set("-._~:/?#[]@!$&'()*+,;=".utf8)
 
     private static func isLetter(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
