@@ -287,6 +287,46 @@ struct EmbeddedTransportTests {
         }
     }
 
+    @Test("a consumer that stops mid-batch hands its unhandled deliveries back at once, not after the lease", arguments: TestDatabase.kinds)
+    func stoppingReleasesTheBatch(kind: TestDatabase.Kind) async throws {
+        let clock = ManualClock()
+        try await withEmbeddedTransport(kind, clock: clock) { transport in
+            try await transport.publish((0..<10).map { orderEvent($0) })
+            let first = LockedValue<[String]>([])
+            let gate = Gate()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await transport.consume(try subscription("billing", prefetch: 10)) { delivery in
+                        first.append(delivery.event.id)
+                        await gate.wait()  // returns when the consumer's task is cancelled
+                        return .ack
+                    }
+                }
+                try await waitUntil("the first delivery is being handled") { first.value.count == 1 }
+                group.cancelAll()
+                try await group.waitForAll()
+            }
+            #expect(first.value == ["evt-0"])
+            let second = LockedValue<[String]>([])
+            let attempts = LockedValue<Set<Int>>([])
+            try await whileConsuming(
+                transport,
+                [
+                    TestConsumer(try subscription("billing", prefetch: 10)) { delivery in
+                        second.append(delivery.event.id)
+                        attempts.withLock { _ = $0.insert(delivery.attempt) }
+                        return .ack
+                    }
+                ]
+            ) {
+                try await waitUntil("the other 9 handled") { second.value.count == 9 }
+            }
+            #expect(clock.now.offset == .zero)  // no lease had to expire
+            #expect(Set(second.value) == Set((1..<10).map { "evt-\($0)" }))
+            #expect(attempts.value == [1])  // handed back, not counted as a failed attempt
+        }
+    }
+
     @Test("tail yields the matching events published after it started, or all with fromBeginning", arguments: TestDatabase.kinds)
     func tails(kind: TestDatabase.Kind) async throws {
         let clock = ManualClock()

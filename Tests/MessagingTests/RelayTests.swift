@@ -3,6 +3,7 @@ import InterchangeTesting
 import Messaging
 import Persistence
 import SQLKit
+import ServiceLifecycle
 import Testing
 
 @Suite("Outbox relay", .timeLimit(.minutes(1)))
@@ -94,6 +95,28 @@ struct RelayTests {
                 try await group.waitForAll()
             }
             #expect(clock.now.offset == .zero)  // no poll interval passed: the wake-up did it
+            #expect(try await unsent(database) == 0)
+        }
+    }
+
+    @Test("graceful shutdown of its ServiceGroup ends the running relay", arguments: TestDatabase.kinds)
+    func shutsDownGracefully(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            try await database.migrate(Outbox.migrations)
+            let clock = ManualClock()
+            let transport = RecordingTransport()
+            let relay = OutboxRelay(database: database, transport: transport, clock: clock, logger: testLogger())
+            let group = ServiceGroup(services: [relay], logger: testLogger())
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                try await clock.waitForSleepers(1)
+                try await append(0..<3, to: database)
+                relay.wake()
+                try await waitUntil("published") { transport.ids.count == 3 }
+                try await clock.waitForSleepers(1)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()  // returns: the relay left its wait and ended
+            }
             #expect(try await unsent(database) == 0)
         }
     }
