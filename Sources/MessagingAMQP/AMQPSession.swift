@@ -174,6 +174,20 @@ final class AMQPSession {
         try check("bind queue \(queue) to \(exchange) with \(routingKey)")
     }
 
+    /// Deletes a queue (and its messages); for tests and operators' tools.
+    func deleteQueue(_ name: String) throws(AMQPError) {
+        let arena = CArena()
+        amqp_queue_delete(connection, channel, arena.bytes(name), 0, 0)
+        try check("delete queue \(name)")
+    }
+
+    /// Deletes an exchange; for tests and operators' tools.
+    func deleteExchange(_ name: String) throws(AMQPError) {
+        let arena = CArena()
+        amqp_exchange_delete(connection, channel, arena.bytes(name), 0)
+        try check("delete exchange \(name)")
+    }
+
     func qos(prefetch: Int) throws(AMQPError) {
         amqp_basic_qos(connection, channel, 0, UInt16(clamping: prefetch), 0)
         try check("set prefetch \(prefetch)")

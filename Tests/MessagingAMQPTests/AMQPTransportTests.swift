@@ -15,8 +15,9 @@ struct AMQPBrokerTests {
         var subscriptions: [Subscription]
         var handle: @Sendable (Int, Delivery) async -> DeliveryOutcome
 
-        /// Runs `consume` for each subscription beside `body`, then cancels them and surfaces their errors, if any.
-        func during(_ body: () async throws -> Void) async throws {
+        /// Runs `consume` for each subscription beside `body`, then cancels them and surfaces their errors, if any;
+        /// then deletes the groups' queues and exchanges unless `keepTopology`.
+        func during(keepTopology: Bool = false, _ body: () async throws -> Void) async throws {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (index, subscription) in subscriptions.enumerated() {
                     group.addTask { [transport, handle] in
@@ -27,6 +28,7 @@ struct AMQPBrokerTests {
                 group.cancelAll()
                 try await group.waitForAll()
             }
+            if !keepTopology { try await TestBroker.deleteTopology(transport.configuration, groups: subscriptions) }
         }
     }
 
@@ -199,7 +201,7 @@ struct AMQPBrokerTests {
                 log.record(delivery)
                 return delivery.event.id == failing.id ? .retry(reason: "payment service said 503 (attempt \(delivery.attempt))") : .ack
             }
-        ).during {
+        ).during(keepTopology: true) {
             try await Self.publishWhenRouted(transport, [failing])
             try await transport.publish(good)
             #expect(await TestBroker.eventually { log.all.filter { $0.event.id == failing.id }.count >= 3 })
@@ -222,6 +224,7 @@ struct AMQPBrokerTests {
         #expect(dead.first?.header(AMQPHeaderName.group) == .string("retrying"))
         #expect(try dead.first.map { try CloudEvent(amqpMessage: $0) } == failing)
         await transport.shutdown()
+        try await TestBroker.deleteTopology(configuration, groups: [subscription])
     }
 
     @Test func aPoisonEventAndAnUnreadableMessageAreDeadLetteredAtOnce() async throws {
@@ -230,14 +233,15 @@ struct AMQPBrokerTests {
         let log = DeliveryLog()
         let poison = try testEvent(type: "test.order.poison", number: 0)
         let after = try testEvent(number: 1)
+        let subscription = Subscription(group: "poison", bindings: ["test.#"], maxAttempts: 5)
         try await Self.consuming(
             transport,
-            [Subscription(group: "poison", bindings: ["test.#"], maxAttempts: 5)],
+            [subscription],
             handle: { _, delivery in
                 log.record(delivery)
                 return delivery.event.id == poison.id ? .deadLetter(reason: "data: missing field orderID") : .ack
             }
-        ).during {
+        ).during(keepTopology: true) {
             try await Self.publishWhenRouted(transport, [poison])
             let garbage = AMQPMessage(contentType: "application/cloudevents+json", messageID: "garbage-1", body: Data("{not json".utf8))
             try await TestBroker.publishRaw(garbage, routingKey: "test.order.garbage", configuration: configuration)
@@ -257,6 +261,7 @@ struct AMQPBrokerTests {
         }
         #expect(garbageReason.hasPrefix("the message is not a readable CloudEvent"))
         await transport.shutdown()
+        try await TestBroker.deleteTopology(configuration, groups: [subscription])
     }
 
     @Test func confirmsCoverManyConcurrentBatchesInFlight() async throws {
@@ -297,16 +302,21 @@ struct AMQPBrokerTests {
     }
 
     @Test func aQueueDeclaredWithAnotherTypeIsAClearError() async throws {
-        var configuration = try TestBroker.configuration(queueType: .classic)
-        try await Self.consuming(Self.transport(configuration), [Subscription(group: "typed", bindings: ["#"])], handle: { _, _ in .ack }).during {
-            try await Self.publishWhenRouted(Self.transport(configuration), [try testEvent()])
+        let classic = try TestBroker.configuration(queueType: .classic)
+        let subscription = Subscription(group: "typed", bindings: ["#"])
+        let first = Self.transport(classic)
+        try await Self.consuming(first, [subscription], handle: { _, _ in .ack }).during(keepTopology: true) {
+            try await Self.publishWhenRouted(first, [try testEvent()])
         }
-        configuration.queueType = .quorum
-        let error = await #expect(throws: AMQPError.self) {
-            try await Self.transport(configuration).consume(Subscription(group: "typed", bindings: ["#"])) { _ in .ack }
-        }
+        await first.shutdown()
+        var quorum = classic
+        quorum.queueType = .quorum
+        let second = Self.transport(quorum)
+        let error = await #expect(throws: AMQPError.self) { try await second.consume(subscription) { _ in .ack } }
         #expect(error?.code == .topologyMismatch)
         #expect(error?.detail.contains("x-queue-type") == true, "\(error?.detail ?? "")")
+        await second.shutdown()
+        try await TestBroker.deleteTopology(classic, groups: [subscription])
     }
 
     @Test func tlsToAPlainPortFailsTheHandshakeNamingTheSetting() async throws {
@@ -380,6 +390,7 @@ extension AMQPBrokerTests {
             let transport = AMQPBrokerTests.transport(try TestBroker.configuration())
             let received = Shared<(ids: Set<String>, deliveries: Int)>(([], 0))
             let publishFailures = Shared(0)
+            let publishedCount = Shared(0)
             let events = try (0..<10_000).map { try testEvent(number: $0) }
             let probe = try testEvent(type: "test.probe")
             try await AMQPBrokerTests.consuming(
@@ -397,8 +408,8 @@ extension AMQPBrokerTests {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         // Like the outbox relay: a batch whose publish threw is published again until confirmed.
-                        for start in stride(from: 0, to: events.count, by: 250) {
-                            let batch = Array(events[start..<min(start + 250, events.count)])
+                        for start in stride(from: 0, to: events.count, by: 25) {
+                            let batch = Array(events[start..<min(start + 25, events.count)])
                             var published = false
                             for _ in 0..<1200 where !published {
                                 do {
@@ -410,10 +421,14 @@ extension AMQPBrokerTests {
                                 }
                             }
                             #expect(published, "batch at \(start) never confirmed")
+                            publishedCount.withLock { $0 = start + batch.count }
+                            // Past 2 000, slow down until the restart has interrupted a publish, so the restart
+                            // lands in the middle of the load however long rabbitmqctl takes to act.
+                            if start >= 2000, publishFailures.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(20)) }
                         }
                     }
                     group.addTask {
-                        #expect(await TestBroker.eventually { received.withLock { $0.ids.count } >= 2000 })
+                        #expect(await TestBroker.eventually { publishedCount.withLock { $0 } >= 2000 })
                         try await Self.rabbitmqctl("stop_app")
                         try await Self.rabbitmqctl("start_app")
                     }

@@ -82,6 +82,21 @@ enum TestBroker {
         }
     }
 
+    /// Deletes what the groups' consumers declared (queues, dead-letter exchanges) and the test's exchange, so runs
+    /// against a long-lived development broker leave nothing behind.
+    static func deleteTopology(_ configuration: AMQPConfiguration, groups: [Subscription]) async throws {
+        let topologies = try groups.map { try GroupTopology(subscription: $0, configuration: configuration) }
+        try await onThread {
+            let session = try AMQPSession(configuration: configuration)
+            defer { session.close() }
+            for topology in topologies {
+                for queue in Set([topology.queue, topology.deadQueue] + topology.retryQueues.map(\.name)) { try session.deleteQueue(queue) }
+                try session.deleteExchange(topology.deadExchange)
+            }
+            try session.deleteExchange(configuration.exchange)
+        }
+    }
+
     /// Waits (bounded) until `condition` holds; false when `timeout` passed first.
     static func eventually(timeout: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
