@@ -121,9 +121,12 @@ struct RelayTests {
         }
     }
 
-    @Test("two relays racing on one PostgreSQL outbox publish every event exactly once, in order")
-    func twoRelaysOnPostgres() async throws {
-        try await TestDatabase.with(.postgres) { database in
+    @Test(
+        "two relays racing on one outbox (PostgreSQL: two pools; SQLite: in one process) publish every event exactly once, in order",
+        arguments: TestDatabase.kinds
+    )
+    func twoRelaysRacing(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
             try await database.migrate(Outbox.migrations)
             try await append(0..<2000, to: database)
             let transport = RecordingTransport()

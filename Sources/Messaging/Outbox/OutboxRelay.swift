@@ -31,8 +31,9 @@ import Synchronization
 ///   one of the same aggregate; one lock holder at a time keeps the global `seq` order, and a standby relay takes
 ///   over within a poll when the active one dies (the lock ends with its session). Marking uses the exact `seq`s
 ///   published, never a range, so a row that committed late with a smaller `seq` is not marked without being sent.
-/// - **SQLite: one relay per database file** (read outside a transaction, published, then marked): SQLite has one
-///   writer and no advisory locks; holding its write lock while publishing would stall the service's own writes.
+/// - **SQLite: one relay process per database file.** Within a process, relays of one file take turns per batch as
+///   on PostgreSQL (an in-process lock by file path); across processes nothing stops two relays, because SQLite has
+///   no advisory locks and holding its write lock while publishing would stall the service's own writes.
 public final class OutboxRelay: Service, Sendable {
     public struct Configuration: Sendable {
         /// Rows published per batch (one `publish` call).
@@ -79,6 +80,9 @@ public final class OutboxRelay: Service, Sendable {
     private let logger: Logger
     private let wakeup = Wakeup()
     private let lastCleanup = Mutex<Date?>(nil)
+
+    /// SQLite files whose outbox a relay of this process is publishing a batch of.
+    private static let activeSQLiteFiles = Mutex<Set<String>>([])
 
     /// The advisory lock a relay holds while it publishes a batch ("msgoutbx" in ASCII).
     static let advisoryLockKey: Int64 = 0x6D73_676F_7574_6278
@@ -148,10 +152,14 @@ public final class OutboxRelay: Service, Sendable {
     public func wake() { wakeup.signal() }
 
     /// Publishes one batch — the oldest unsent rows, in `seq` order — and marks it sent; returns how many.
-    /// On PostgreSQL, 0 also when another relay holds the outbox's lock.
+    /// 0 also when another relay is publishing a batch of this outbox (on PostgreSQL, or in this process on SQLite).
     public func relayOnce() async throws -> Int {
         switch database.dialect {
         case .sqlite:
+            // The in-process stand-in for PostgreSQL's advisory lock: one batch per database file at a time.
+            let file = database.location.description
+            guard Self.activeSQLiteFiles.withLock({ $0.insert(file).inserted }) else { return 0 }
+            defer { _ = Self.activeSQLiteFiles.withLock { $0.remove(file) } }
             let batch = try await database.withConnection { sql in try await Self.unsent(limit: self.configuration.batchSize, sql: sql) }
             guard !batch.isEmpty else { return 0 }
             try await transport.publish(batch.map(\.event))
