@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "Shop", targets: ["Shop"]),
         .library(name: "Messaging", targets: ["Messaging"]),
         .library(name: "MessagingAMQP", targets: ["MessagingAMQP"]),
+        .library(name: "Sagas", targets: ["Sagas"]),
     ],
     dependencies: [
         // HTTP server and client
@@ -249,6 +250,87 @@ let package = Package(
             ]
         ),
 
+        // MARK: Sagas: steps with compensations, an explicit state machine, persisted beside the outbox
+        .target(
+            name: "Sagas",
+            dependencies: [
+                "InterchangeCore",
+                "Resilience",
+                "Persistence",
+                "Messaging",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // MARK: Reference system 3: fulfillment — the events contract and four services
+        .target(
+            name: "FulfillmentEvents",
+            dependencies: ["InterchangeCore", "Messaging"],
+            path: "Sources/Fulfillment/Events"
+        ),
+        .target(
+            name: "FulfillmentUsers",
+            dependencies: [
+                "InterchangeCore", "FulfillmentEvents", "Messaging", "Persistence", "ServiceRuntime",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Fulfillment/Users"
+        ),
+        .target(
+            name: "FulfillmentInventory",
+            dependencies: [
+                "InterchangeCore", "FulfillmentEvents", "Messaging", "Persistence", "Resilience", "ServiceRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Fulfillment/Inventory"
+        ),
+        .target(
+            name: "FulfillmentPayments",
+            dependencies: [
+                "InterchangeCore", "FulfillmentEvents", "Messaging", "Persistence", "Resilience", "ServiceRuntime", "HTTPIntegration",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Fulfillment/Payments"
+        ),
+        .target(
+            name: "FulfillmentOrders",
+            dependencies: [
+                "InterchangeCore", "FulfillmentEvents", "Messaging", "Sagas", "Persistence", "Resilience", "ServiceRuntime", "HTTPIntegration",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Fulfillment/Orders"
+        ),
+
         // MARK: Simulators of third-party APIs (real paths, auth, wire formats, errors)
         .target(
             name: "Simulators",
@@ -430,6 +512,30 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "SagasTests",
+            dependencies: [
+                "Sagas", "Messaging", "InterchangeCore", "InterchangeTesting", "Persistence", "Resilience",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "FulfillmentTests",
+            dependencies: [
+                "FulfillmentEvents", "FulfillmentUsers", "FulfillmentInventory", "FulfillmentPayments", "FulfillmentOrders",
+                "Sagas", "Messaging", "InterchangeCore", "InterchangeTesting", "Persistence", "Resilience", "ServiceRuntime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "MessagingTests",
