@@ -287,7 +287,10 @@ struct EmbeddedTransportTests {
         }
     }
 
-    @Test("a consumer that stops mid-batch hands its unhandled deliveries back at once, not after the lease", arguments: TestDatabase.kinds)
+    @Test(
+        "a consumer that stops mid-batch hands back its unhandled deliveries and the one its cancelled handler failed, at once",
+        arguments: TestDatabase.kinds
+    )
     func stoppingReleasesTheBatch(kind: TestDatabase.Kind) async throws {
         let clock = ManualClock()
         try await withEmbeddedTransport(kind, clock: clock) { transport in
@@ -299,7 +302,7 @@ struct EmbeddedTransportTests {
                     try await transport.consume(try subscription("billing", prefetch: 10)) { delivery in
                         first.append(delivery.event.id)
                         await gate.wait()  // returns when the consumer's task is cancelled
-                        return .ack
+                        return .retry(reason: "CancellationError()")
                     }
                 }
                 try await waitUntil("the first delivery is being handled") { first.value.count == 1 }
@@ -307,6 +310,7 @@ struct EmbeddedTransportTests {
                 try await group.waitForAll()
             }
             #expect(first.value == ["evt-0"])
+            #expect(try await transport.deadLetters(group: "billing").isEmpty)
             let second = LockedValue<[String]>([])
             let attempts = LockedValue<Set<Int>>([])
             try await whileConsuming(
@@ -319,10 +323,10 @@ struct EmbeddedTransportTests {
                     }
                 ]
             ) {
-                try await waitUntil("the other 9 handled") { second.value.count == 9 }
+                try await waitUntil("all 10 handled") { second.value.count == 10 }
             }
-            #expect(clock.now.offset == .zero)  // no lease had to expire
-            #expect(Set(second.value) == Set((1..<10).map { "evt-\($0)" }))
+            #expect(clock.now.offset == .zero)  // no lease or retry delay had to pass
+            #expect(Set(second.value) == Set((0..<10).map { "evt-\($0)" }))
             #expect(attempts.value == [1])  // handed back, not counted as a failed attempt
         }
     }

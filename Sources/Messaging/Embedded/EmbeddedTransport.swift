@@ -302,6 +302,11 @@ public final class EmbeddedTransport: EventTransport, Sendable {
                     let unreadable = StoredEventUnreadable(table: "messaging_log", seq: delivery.seq, column: "payload", underlying: error)
                     outcome = .deadLetter(reason: unreadable.description)
                 }
+                if case .retry = outcome, Task.isCancelled {
+                    // Stopped mid-handler (its failure is most likely the cancellation): handed back, not counted.
+                    settlement.release(seq: delivery.seq, attempt: delivery.attempt)
+                    continue
+                }
                 settlement.record(outcome, seq: delivery.seq, attempt: delivery.attempt, now: now().millisecondsSince1970)
             }
             do {
