@@ -328,7 +328,9 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Sources/Fulfillment/Orders"
+            path: "Sources/Fulfillment/Orders",
+            resources: [.copy("openapi.yaml")],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
 
         // MARK: Simulators of third-party APIs (real paths, auth, wire formats, errors)
