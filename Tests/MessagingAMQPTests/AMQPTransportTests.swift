@@ -1,5 +1,7 @@
 import Foundation
 import Messaging
+import Persistence
+import SQLKit
 import Synchronization
 import Testing
 
@@ -442,5 +444,82 @@ extension AMQPBrokerTests {
             print("restart test: \(ids.count) distinct events, \(deliveries) deliveries, \(publishFailures.withLock { $0 }) failed publishes")
             await transport.shutdown()
         }
+    }
+}
+
+extension AMQPBrokerTests.BrokerRestart {
+    /// The whole path under a broker restart: 10 000 events appended to an outbox (SQLite) in the producer's
+    /// transactions, relayed to RabbitMQ by the `OutboxRelay`, handled through the inbox into an effects table — the
+    /// broker is stopped and started mid-load. Every event has exactly one effect: none lost (the relay publishes
+    /// again what was not confirmed), none doubled (the inbox absorbs what came twice).
+    @Test func aBrokerRestartThroughTheOutboxAndInboxLeavesExactlyOneEffectPerEvent() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("interchange-amqp-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let producer = try await Database.open(.sqlite(path: directory + "/orders.sqlite"), logger: TestBroker.logger)
+        try await producer.migrate(Outbox.migrations)
+        let consumer = try await Database.open(.sqlite(path: directory + "/inventory.sqlite"), logger: TestBroker.logger)
+        try await consumer.migrate(Inbox.migrations)
+        try await consumer.withConnection { sql in try await sql.raw("CREATE TABLE effects (event_id TEXT NOT NULL)").run() }
+
+        // failUnroutable: the probe below is published again until the group's queue is bound.
+        let transport = AMQPBrokerTests.transport(try TestBroker.configuration())
+        var relayConfiguration = OutboxRelay.Configuration()
+        relayConfiguration.failureBackoff = try .constant(.milliseconds(100))
+        let relay = OutboxRelay(database: producer, transport: transport, configuration: relayConfiguration, logger: TestBroker.logger)
+        let inbox = Inbox(consumer: "inventory")
+        let deliveries = Shared(0)
+        let events = try (0..<10_000).map { try testEvent(number: $0) }
+        let subscription = Subscription(group: "restart-effects", bindings: ["test.#"], prefetch: 256)
+
+        @Sendable func effects() async throws -> (rows: Int, distinct: Int) {
+            try await consumer.withConnection { sql in
+                let row = try await sql.raw("SELECT COUNT(*) AS n, COUNT(DISTINCT event_id) AS d FROM effects").first()
+                return (try row?.decode(column: "n", as: Int.self) ?? 0, try row?.decode(column: "d", as: Int.self) ?? 0)
+            }
+        }
+
+        try await AMQPBrokerTests.consuming(transport, [subscription]) { _, delivery in
+            deliveries.withLock { $0 += 1 }
+            do {
+                _ = try await consumer.handleOnce(delivery.event, inbox: inbox) { sql in
+                    try await sql.raw("INSERT INTO effects (event_id) VALUES (\(bind: delivery.event.id))").run()
+                }
+                return .ack
+            } catch {
+                return .retry(reason: "\(error)")
+            }
+        }.during {
+            // The group's queue is bound once a probe comes through.
+            let probe = try testEvent(type: "test.probe")
+            try await AMQPBrokerTests.publishWhenRouted(transport, [probe])
+            #expect(await TestBroker.eventually { deliveries.withLock { $0 } >= 1 })
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await relay.run() }
+                group.addTask {
+                    for start in stride(from: 0, to: events.count, by: 50) {
+                        try await producer.transaction { sql in
+                            try await Outbox().append(Array(events[start..<min(start + 50, events.count)]), in: sql)
+                        }
+                        relay.wake()
+                    }
+                }
+                #expect(await TestBroker.eventually { deliveries.withLock { $0 } >= 2000 })
+                try await Self.rabbitmqctl("stop_app")
+                try await Self.rabbitmqctl("start_app")
+                #expect(
+                    await TestBroker.eventually(timeout: .seconds(90)) { ((try? await effects())?.distinct ?? 0) >= 10_001 },
+                    "not every event had its effect within 90 s"
+                )
+                group.cancelAll()
+            }
+        }
+        let (rows, distinct) = try await effects()
+        #expect(distinct == 10_001, "every event (and the probe) had its effect")
+        #expect(rows == distinct, "no event had two effects")
+        #expect(try await producer.withConnection { sql in try await Outbox.unsentCount(in: sql) } == 0)
+        print("restart through the outbox: \(deliveries.withLock { $0 }) deliveries for \(distinct) events")
+        await transport.shutdown()
+        try await consumer.shutdown()
+        try await producer.shutdown()
     }
 }
