@@ -32,6 +32,8 @@ let package = Package(
                 .product(name: "Idempotency", package: "interchange"),
                 .product(name: "Shop", package: "interchange"),
                 .product(name: "StripeSimulator", package: "interchange"),
+                .product(name: "Messaging", package: "interchange"),
+                .product(name: "MessagingAMQP", package: "interchange"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in release mode and prints Markdown tables for docs/benchmarks.md.
-#   scripts/bench.sh [http-client|http-client-variants|policies|webhooks|idempotency|shop|dashboard|all]
+#   scripts/bench.sh [http-client|http-client-variants|policies|webhooks|idempotency|shop|dashboard|messaging|all]
 source "$(dirname "$0")/lib/common.sh"
 require_swift
 cd "$ROOT/Benchmarks"
@@ -110,4 +110,23 @@ fi
 if [ "$which" = all ] || [ "$which" = policies ]; then
   echo "## Policy decisions under contention"
   "$BENCH" policies
+fi
+if [ "$which" = all ] || [ "$which" = messaging ]; then
+  bench_postgres
+  source "$ROOT/scripts/lib/rabbitmq.sh"
+  start_rabbitmq
+  apt_install librabbitmq-dev gcc
+  mkdir -p "$ROOT/.build"
+  cc -O2 -o "$ROOT/.build/raw-amqp" "$ROOT/Benchmarks/raw-amqp/raw_amqp.c" -lrabbitmq -lpthread
+  EVENTS=${MESSAGING_EVENTS:-20000}
+  EMBEDDED=--embedded
+  for queue_type in classic quorum; do
+    echo "## Raw rabbitmq-c on the same broker ($queue_type queue): the baseline"
+    "$ROOT/.build/raw-amqp" "$INTERCHANGE_TEST_AMQP_URL" "$EVENTS" 1024 256 "$queue_type" 300 | tee "$ROOT/.build/raw-amqp-$queue_type.txt"
+    RAW=$(grep -oE 'end to end[^:]*: [0-9]+' "$ROOT/.build/raw-amqp-$queue_type.txt" | grep -oE '[0-9]+$')
+    echo
+    "$BENCH" messaging --events "$EVENTS" --amqp "$INTERCHANGE_TEST_AMQP_URL" --postgres "$INTERCHANGE_TEST_POSTGRES_URL" \
+      --raw-rate "$RAW" --queue-type "$queue_type" $EMBEDDED
+    EMBEDDED=--no-embedded
+  done
 fi

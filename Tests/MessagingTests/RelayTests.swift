@@ -23,7 +23,7 @@ struct RelayTests {
             try await append(0..<300, to: database)
             try await append(300..<600, to: database)
             let transport = RecordingTransport()
-            let relay = OutboxRelay(database: database, transport: transport, logger: testLogger())
+            let relay = OutboxRelay(database: database, transport: transport, configuration: .init(batchSize: 256), logger: testLogger())
             #expect(try await relay.relayOnce() == 256)
             #expect(try await relay.relayOnce() == 256)
             #expect(try await relay.relayOnce() == 88)

@@ -8,7 +8,7 @@ struct InterchangeBench: AsyncParsableCommand {
         abstract: "Interchange benchmarks; results and commands in docs/benchmarks.md.",
         subcommands: [
             HTTPClientBenchmark.self, PolicyBenchmark.self, WebhooksBenchmark.self, IdempotencyBenchmark.self, ShopIngestBenchmark.self,
-            ShopCheckoutBenchmark.self,
+            ShopCheckoutBenchmark.self, MessagingBenchmark.self,
             HelloServer.self,
         ]
     )
@@ -29,6 +29,7 @@ do {
     case let idempotency as IdempotencyBenchmark: try await idempotency.run()
     case let ingest as ShopIngestBenchmark: try await ingest.run()
     case let checkout as ShopCheckoutBenchmark: try await checkout.run()
+    case let messaging as MessagingBenchmark: try await messaging.run()
     case let hello as HelloServer: try await hello.run()
     default: try command.run()
     }

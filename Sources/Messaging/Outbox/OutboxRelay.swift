@@ -48,7 +48,7 @@ public final class OutboxRelay: Service, Sendable {
         public var failureBackoff: Backoff
 
         public init(
-            batchSize: Int = 256,
+            batchSize: Int = 1024,
             pollInterval: Duration = .milliseconds(100),
             sentRetention: Duration? = .seconds(3600),
             cleanupInterval: Duration = .seconds(60),
