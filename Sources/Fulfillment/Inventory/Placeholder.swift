@@ -1,1 +1,0 @@
-// The Inventory target's first file: replaced by its owner as the target takes shape (see /work/fulfillment-spec.md).
