@@ -535,6 +535,7 @@ let package = Package(
             dependencies: [
                 "FulfillmentEvents", "FulfillmentUsers", "FulfillmentInventory", "FulfillmentPayments", "FulfillmentOrders",
                 "Sagas", "Messaging", "InterchangeCore", "InterchangeTesting", "Persistence", "Resilience", "ServiceRuntime",
+                "StripeSimulator", "HTTPIntegration",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,1 +1,0 @@
-// The Payments target's first file: replaced by its owner as the target takes shape (see /work/fulfillment-spec.md).
