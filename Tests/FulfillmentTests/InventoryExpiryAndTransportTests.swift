@@ -94,3 +94,54 @@ struct InventoryExpiryAndTransportTests {
         }
     }
 }
+
+@Suite("Inventory: two instances compete for one consumer group", .timeLimit(.minutes(1)))
+struct InventoryCompetingInstancesTests {
+    @Test("two instances on one database and one group: every order answered once, no oversell, duplicates absorbed", arguments: TestDatabase.kinds)
+    func twoInstancesOneEffectEach(kind: TestDatabase.Kind) async throws {
+        try await InventoryHarness.with(kind) { first, transport in
+            let second = try await InventoryHarness.make(
+                database: first.store.database,
+                transport: transport,
+                configuration: first.configuration,
+                clock: nil
+            )
+            let received = Mutex<[CloudEvent]>([])
+            let bus = EventBus(transport: transport, registry: FulfillmentEvents.registry, logger: InventoryHarness.logger)
+            let observer = bus.consumer(Subscription(group: "test.orders", bindings: ["com.interchange.fulfillment.inventory.#"])) { event, _ in
+                received.withLock { $0.append(event) }
+            }
+            let services = (first.services + second.services).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+            let group = ServiceGroup(configuration: .init(services: services + [.init(service: observer)], logger: InventoryHarness.logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                var events: [CloudEvent] = []
+                for index in 0..<20 {
+                    let event = try InventoryHandlerTests.reserve("compete-\(index)", [("SKU-PLUM", 1)])
+                    events += [event, event]  // every command delivered twice
+                }
+                try await bus.publish(events)
+                try await waitUntil("20 answers arrived", timeout: .seconds(30)) { received.withLock { $0.count >= 20 } }
+                // Until both groups are drained and the outbox is sent: any (wrong) second answer would have arrived.
+                let deadline = ContinuousClock.now.advanced(by: .seconds(20))
+                func settled() async throws -> Bool {
+                    let unsent = try await first.store.database.withConnection { sql in try await Outbox.unsentCount(in: sql) }
+                    let inventoryPending = try await transport.pendingDeliveries(group: "fulfillment.inventory")
+                    let observerPending = try await transport.pendingDeliveries(group: "test.orders")
+                    return unsent == 0 && inventoryPending == 0 && observerPending == 0
+                }
+                while try await !settled(), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                #expect(try await settled(), "everything delivered within 20 s")
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            let answers = received.withLock { $0 }
+            #expect(answers.count == 20, "one answer per order, none for the duplicates")
+            #expect(Set(answers.compactMap(\.subject)).count == 20)
+            #expect(answers.filter { $0.type == InventoryReserved.type }.count == 10)
+            #expect(try await first.level("SKU-PLUM") == (0, 10))
+        }
+    }
+}
