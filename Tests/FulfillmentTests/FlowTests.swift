@@ -190,9 +190,13 @@ struct FlowFailure: Error, CustomStringConvertible {
 
 @Suite(.timeLimit(.minutes(2)))
 struct FlowTests {
-    @Test(arguments: FulfillmentSagaStyle.allCases)
-    func theHappyPathConfirmsAndSellsTheStock(style: FulfillmentSagaStyle) async throws {
-        try await FulfillmentSystem.run(style: style) { system in
+    static let stylesAndDatabases: [(FulfillmentSagaStyle, TestDatabase.Kind)] = FulfillmentSagaStyle.allCases.flatMap { style in
+        TestDatabase.kinds.map { (style, $0) }
+    }
+
+    @Test(arguments: FlowTests.stylesAndDatabases)
+    func theHappyPathConfirmsAndSellsTheStock(style: FulfillmentSagaStyle, kind: TestDatabase.Kind) async throws {
+        try await FulfillmentSystem.run(style: style, kind: kind) { system in
             let user = try await system.registerUser()
             let id = try await system.place(user: user, [("SKU-APPLE", 3), ("SKU-PEAR", 1)])
             let order = try await system.waitForStatus(id, in: ["CONFIRMED", "CANCELLED"])
@@ -203,12 +207,13 @@ struct FlowTests {
             #expect((order["saga"] as? [String: Any])?["style"] as? String == style.rawValue)
             try await waitUntilAsync("the reservation became a sale") { try await system.stock("SKU-APPLE") == (97, 0) }
             #expect(system.provider.heldCents == 3 * 120 + 90)
+            try await InvariantChecks.expectAllHold(system)
         }
     }
 
-    @Test(arguments: FulfillmentSagaStyle.allCases)
-    func aDeclinedPaymentReleasesTheStockAndCancels(style: FulfillmentSagaStyle) async throws {
-        try await FulfillmentSystem.run(style: style) { system in
+    @Test(arguments: FlowTests.stylesAndDatabases)
+    func aDeclinedPaymentReleasesTheStockAndCancels(style: FulfillmentSagaStyle, kind: TestDatabase.Kind) async throws {
+        try await FulfillmentSystem.run(style: style, kind: kind) { system in
             let user = try await system.registerUser()
             let id = try await system.place(user: user, [("SKU-DECLINE", 1)])
             let order = try await system.waitForStatus(id, in: ["CONFIRMED", "CANCELLED"])
@@ -216,6 +221,7 @@ struct FlowTests {
             #expect((order["reason"] as? String)?.contains("declined") == true, "\(order["reason"] ?? "nil")")
             try await waitUntilAsync("the stock is back") { try await system.stock("SKU-DECLINE") == (5, 0) }
             #expect(system.provider.heldCents == 0)
+            try await InvariantChecks.expectAllHold(system)
         }
     }
 
@@ -230,11 +236,13 @@ struct FlowTests {
             #expect(system.provider.chargeCount == 0)
             #expect(try await system.payments.store.payments(orderID: id).isEmpty)
             #expect(try await system.stock("SKU-RARE") == (1, 0))
+            try await InvariantChecks.expectAllHold(system)
         }
     }
 
-    @Test func aPaymentTimeoutIsRetriedThenRefundedAndReleased() async throws {
-        try await FulfillmentSystem.run(style: .orchestration) { system in
+    @Test(arguments: TestDatabase.kinds)
+    func aPaymentTimeoutIsRetriedThenRefundedAndReleased(kind: TestDatabase.Kind) async throws {
+        try await FulfillmentSystem.run(style: .orchestration, kind: kind) { system in
             let user = try await system.registerUser()
             let id = try await system.place(user: user, [("SKU-SLOW", 1)])
             try await system.waitForStatus(id, in: ["CHARGING"])
@@ -256,6 +264,7 @@ struct FlowTests {
             let timeline = FulfillmentSystem.timeline(order)
             #expect(timeline.filter { $0 == "charge-payment:timed_out" }.count == 3, "\(timeline)")
             #expect(timeline.firstIndex(of: "charge-payment:compensated")! < timeline.firstIndex(of: "reserve-inventory:compensated")!)
+            try await InvariantChecks.expectAllHold(system)
         }
     }
 
@@ -267,6 +276,9 @@ struct FlowTests {
             let id = try await system.place(user: user, [("SKU-SLOW", 2)])
             try await system.waitForStatus(id, in: ["CHARGING"])
             try await waitUntilAsync("the provider took the money") { system.provider.chargeCount == 1 }
+            // Mid-saga the invariant check must see the open order and the held stock (it can fail).
+            let midway = try await InvariantChecks.violations(system, initial: FulfillmentSystem.seed)
+            #expect(midway.contains { $0.contains("is CHARGING") } && midway.contains { $0.hasPrefix("SKU SKU-SLOW") }, "\(midway)")
             let cancel = try await system.request(.POST, "/orders/api/orders/\(id)/cancel")
             #expect(cancel.status == 202, "\(cancel.text)")
             let order = try await system.waitForStatus(id, in: ["CONFIRMED", "CANCELLED"])
@@ -276,6 +288,33 @@ struct FlowTests {
             try await waitUntilAsync("the stock is back") { try await system.stock("SKU-SLOW") == (5, 0) }
             let again = try await system.request(.POST, "/orders/api/orders/\(id)/cancel")
             #expect(again.status == 409, "\(again.text)")
+            try await InvariantChecks.expectAllHold(system)
+        }
+    }
+}
+
+extension FlowTests {
+    @Test(arguments: TestDatabase.kinds)
+    func theRealUsersAndInventoryServicesRefuseUnknownUsersAndSKUsBeforeAnySaga(kind: TestDatabase.Kind) async throws {
+        try await FulfillmentSystem.run(style: .orchestration, kind: kind) { system in
+            let user = try await system.registerUser()
+            let unknownUser = try await system.request(
+                .POST,
+                "/orders/api/orders",
+                json: #"{"userId":"usr_nobody","lines":[{"sku":"SKU-APPLE","quantity":1}]}"#
+            )
+            #expect(unknownUser.status == 404, "\(unknownUser.text)")
+            #expect(unknownUser.body?["field"] as? String == "userId")
+            let unknownSKU = try await system.request(
+                .POST,
+                "/orders/api/orders",
+                json: #"{"userId":"\#(user)","lines":[{"sku":"SKU-APPLE","quantity":1},{"sku":"SKU-NOPE","quantity":1}]}"#
+            )
+            #expect(unknownSKU.status == 404, "\(unknownSKU.text)")
+            #expect(unknownSKU.body?["field"] as? String == "lines[1].sku")
+            #expect(try await system.orders.store.orders().isEmpty)
+            let priced = try await system.order(try await system.place(user: user, [("SKU-PLUM", 2)]))
+            #expect(priced["totalCents"] as? Int == 500, "the price comes from inventory")
         }
     }
 }
