@@ -57,6 +57,32 @@ struct InventoryExpiryAndTransportTests {
         }
     }
 
+    @Test("a command whose data breaks its schema is a dead letter with the reason, and the events after it are handled")
+    func malformedCommandIsDeadLettered() async throws {
+        try await InventoryHarness.with(.sqlite) { inventory, transport in
+            let bus = EventBus(transport: transport, registry: FulfillmentEvents.registry, logger: InventoryHarness.logger)
+            let group = ServiceGroup(configuration: .init(services: inventory.services.map { .init(service: $0) }, logger: InventoryHarness.logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let malformed = try CloudEvent(
+                    source: "/fulfillment/orders",
+                    type: ReserveInventory.type,
+                    subject: "o-bad",
+                    json: ["orderId": "o-bad", "expiresInSeconds": "soon"]
+                )
+                try await bus.publish([malformed, try InventoryHandlerTests.reserve("o-good", [("SKU-PEAR", 1)])])
+                #expect(try await eventually { try await inventory.level("SKU-PEAR") == (49, 1) }, "the good command was handled")
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            let dead = try await transport.deadLetters(group: "fulfillment.inventory")
+            #expect(dead.count == 1)
+            #expect(dead.first?.event.subject == "o-bad")
+            #expect(dead.first?.lastError.contains("data") == true, "\(dead.first?.lastError ?? "")")
+            #expect(try await inventory.store.reservation(orderId: "o-bad") == nil)
+        }
+    }
+
     @Test(
         "through a real EmbeddedTransport: commands in, answers out of the relay; a duplicated delivery has one effect",
         arguments: TestDatabase.kinds

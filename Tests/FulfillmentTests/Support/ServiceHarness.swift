@@ -41,3 +41,13 @@ func object(_ value: Any?, sourceLocation: SourceLocation = #_sourceLocation) th
 func objects(_ value: Any?, sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: Any]] {
     try #require(value as? [[String: Any]], "not a JSON array of objects: \(String(describing: value))", sourceLocation: sourceLocation)
 }
+
+/// Polls `condition` until it holds or `timeout` passes; true when it held (assert on the result).
+func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    return try await condition()
+}
