@@ -39,6 +39,8 @@ public struct OrdersComponent: Component {
     public let openAPIDocument: OpenAPIDocument
     /// Publishes the outbox: the saga's commands and events.
     public let relay: OutboxRelay
+    /// Consumes the participants' replies (group `fulfillment.orders`) into the sagas.
+    public let consumer: EventConsumer
     let saga: OrderSaga
     let scanner: SagaDeadlineScanner
     let api: OrdersAPI
@@ -141,6 +143,7 @@ public struct OrdersComponent: Component {
         )
         let bus = EventBus(transport: transport, registry: FulfillmentEvents.registry, logger: logger)
         let consumer = SagaReplies.consumer(bus: bus, saga: saga, inbox: Inbox(consumer: SagaReplies.group, now: now), wake: wake)
+        self.consumer = consumer
         self.backgroundServices = [
             Resources(http: http, database: closesDatabase ? store.database : nil), relay, consumer, scanner,
         ]

@@ -16,17 +16,21 @@ struct SagaDeadlineScanner: Service {
     static let batchSize = 100
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    _ = try await scanOnce()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    saga.logger.warning("saga deadline scan failed: \(error)")
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    do {
+                        _ = try await scanOnce()
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        saga.logger.warning("saga deadline scan failed: \(error)")
+                    }
+                    try await clock.sleep(for: interval)
                 }
-                try await clock.sleep(for: interval)
             }
+        } catch is CancellationError {
+            // Shutting down: the sleep was cancelled because the service group asked.
         }
     }
 

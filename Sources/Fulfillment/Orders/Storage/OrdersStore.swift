@@ -148,23 +148,6 @@ public struct OrdersStore: Sendable {
         return try rows.map(Self.order)
     }
 
-    /// Every order's status, for invariant checks and operators.
-    public func statusCounts() async throws -> [OrderStatus: Int] {
-        let rows = try await database.withConnection { sql in
-            try await sql.select().column("status").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Self.table)
-                .groupBy("status").all()
-        }
-        var counts: [OrderStatus: Int] = [:]
-        for row in rows {
-            let raw = try row.decode(column: "status", as: String.self)
-            guard let status = OrderStatus(rawValue: raw) else {
-                throw UnreadableRowError(table: Self.table, row: "?", column: "status", reason: "'\(raw)' is not a known OrderStatus")
-            }
-            counts[status] = try row.decode(column: "n", as: Int.self)
-        }
-        return counts
-    }
-
     /// Asks the database `SELECT 1`.
     public func ping() async throws {
         try await database.withConnection { sql in try await sql.raw("SELECT 1").run() }
