@@ -53,6 +53,8 @@ public struct PaymentsComponent: Component {
     ///     Stripe provider has no `apiBase`.
     ///   - provider: charges through this one instead of the configured one (tests, embedding).
     ///   - closesDatabase: whether the services close `database` when they stop (false when the caller owns it).
+    ///     With the Stripe provider, the first of ``services`` also closes its HTTP client: run them, or call
+    ///     `shutdown()` on ``provider`` (a ``StripePaymentProvider``) when they never run.
     /// - Throws: ``ConfigurationError`` naming the bad field; database errors.
     public static func make(
         database: Database,
