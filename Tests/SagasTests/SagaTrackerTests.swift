@@ -126,4 +126,35 @@ struct SagaTrackerTests {
             #expect(harness.receivedCommands() == ["reserve#1", "charge#1", "refund#1", "release#1"])
         }
     }
+
+    @Test(arguments: TestDatabase.kinds)
+    func concurrentRepliesToOneSagaAreAppliedOneAfterAnother(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            try await database.migrate(Outbox.migrations + SagaStore.migrations)
+            let orchestrator = SagaOrchestrator(
+                definition: Self.definition,
+                context: TestOrder.self,
+                database: database,
+                logger: SagaHarness.logger
+            ) { action, saga in
+                guard case .execute(let step, _) = action else { return .none }
+                return [try CloudEvent(source: "/test/orders", type: "test.command.\(step)", subject: saga.sagaID, json: saga.context)]
+            }
+            try await database.transaction { sql in
+                try await orchestrator.start(id: "p-1", context: TestOrder(id: "p-1", amountCents: 100), in: sql)
+            }
+            // Ten distinct replies for the same step at once (PostgreSQL: they meet at the row lock).
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<10 {
+                    group.addTask { try await orchestrator.apply(.succeeded(step: "reserve", messageID: "m\(index)"), to: "p-1") }
+                }
+                try await group.waitForAll()
+            }
+            let record = try #require(try await orchestrator.record(id: "p-1"))
+            #expect(record.version == 11)  // every reply saved once: none lost to a version conflict
+            #expect(record.instance.phase(of: "charge") == .executing(attempt: 1))
+            #expect(record.instance.log.filter { $0.kind == .ignored }.count == 9)
+            #expect(try await Self.outboxTypes(database) == ["test.command.reserve", "test.command.charge"])
+        }
+    }
 }
