@@ -188,7 +188,8 @@ struct FlowFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-@Suite(.timeLimit(.minutes(2)))
+// Serialized: a PostgreSQL case holds five databases (about 20 connections); in parallel they exhaust the server.
+@Suite(.serialized, .timeLimit(.minutes(3)))
 struct FlowTests {
     static let stylesAndDatabases: [(FulfillmentSagaStyle, TestDatabase.Kind)] = FulfillmentSagaStyle.allCases.flatMap { style in
         TestDatabase.kinds.map { (style, $0) }
