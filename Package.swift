@@ -425,6 +425,11 @@ let package = Package(
             name: "InterchangeCLI",
             dependencies: [
                 "InterchangeCore",
+                "FulfillmentEvents",
+                "FulfillmentInventory",
+                "FulfillmentOrders",
+                "FulfillmentPayments",
+                "FulfillmentUsers",
                 "Messaging",
                 "MessagingAMQP",
                 "Persistence",

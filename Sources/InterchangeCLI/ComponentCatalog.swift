@@ -16,6 +16,8 @@ public struct ComponentContext: Sendable {
     public var selfBaseURL: @Sendable () -> String
     /// Whether the component runs inside `interchange up` (beside the others) or alone.
     public var isEmbedded: Bool
+    /// The event transport the process's components share.
+    public var events: SharedEventTransport
 }
 
 /// Every component `interchange` can run, by name.
@@ -30,13 +32,13 @@ public enum ComponentCatalog {
     }
 
     /// The components, in the order `up` starts them.
-    public static let entries: [Entry] = [weather] + simulatorEntries + [stripeSimulator, webhooks, shop]
+    public static let entries: [Entry] = [weather] + simulatorEntries + [stripeSimulator, webhooks, shop] + fulfillmentEntries
 
     /// Config-file keys the components read, so unknown keys can be reported.
     public static let configurationKeys: Set<String> = Set([
         "webhooks.database", "webhooks.adminToken", "webhooks.allowPrivateTargets", "webhooks.secretKey",
     ])
-    .union(dashboardKeys).union(shopKeys).union(stripeSimulatorKeys)
+    .union(dashboardKeys).union(shopKeys).union(stripeSimulatorKeys).union(fulfillmentKeys).union(messagingKeys)
 
     static let webhooks = Entry(
         name: "webhooks",

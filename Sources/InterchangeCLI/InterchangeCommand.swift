@@ -70,18 +70,30 @@ struct ServerOptions: ParsableArguments {
     )
     var logFormat: LogFormat?
 
-    @Option(help: "The shop's database: sqlite:<path> or postgres://…. Env: INTERCHANGE_SHOP_DATABASE_URL. Default: sqlite:<data dir>/shop.sqlite.")
+    @Option(
+        help: """
+            The database of the component: sqlite:<path> or postgres://…. Under `up`, the shop's; under `serve <name>`, that \
+            component's (env INTERCHANGE_<NAME>_DATABASE_URL). Default: sqlite:<data dir>/<name>.sqlite.
+            """
+    )
     var database: String?
 
+    @Option(
+        help:
+            "RabbitMQ for the components' events, amqp://… or amqps://…. Env: INTERCHANGE_BROKER_URL. Default: the embedded store in the data directory."
+    )
+    var broker: String?
+
     /// Resolves the settings, or exits with a message naming the bad field.
-    func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
+    func settings(databaseOf component: String = "shop", environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
         var flags: [String: (value: String, flag: String)] = [:]
         if let port { flags["port"] = ("\(port)", "--port") }
         if let host { flags["host"] = (host, "--host") }
         if let dataDir { flags["dataDir"] = (dataDir, "--data-dir") }
         if let logLevel { flags["logLevel"] = (logLevel, "--log-level") }
         if let logFormat { flags["logFormat"] = (logFormat.rawValue, "--log-format") }
-        if let database { flags["shop.database"] = (database, "--database") }
+        if let database { flags["\(component).database"] = (database, "--database") }
+        if let broker { flags["messaging.broker"] = (broker, "--broker") }
         do {
             let sources = try ConfigurationSources(
                 flags: flags,
@@ -144,7 +156,7 @@ struct Serve: AsyncCommand {
     }
 
     func execute() async throws {
-        let settings = try options.settings()
+        let settings = try options.settings(databaseOf: component)
         let (observability, logger) = Self.bootstrapObservability(settings)
         guard let entry = ComponentCatalog.entry(named: component) else { throw ExitCode.validationFailure }
         try await ServerRunner(settings: settings, observability: observability, logger: logger).run(entries: [entry], landingPage: false)

@@ -25,15 +25,22 @@ struct ServerRunner {
 
     func run(entries: [ComponentCatalog.Entry], landingPage: Bool) async throws {
         let address = BoundAddress(host: settings.host, port: settings.port)
+        let events = SharedEventTransport(settings: settings, logger: logger)
         let context = ComponentContext(
             settings: settings,
             logger: logger,
             selfBaseURL: { address.url },
-            isEmbedded: entries.count > 1 || landingPage
+            isEmbedded: entries.count > 1 || landingPage,
+            events: events
         )
         var components: [any Component] = []
-        for entry in entries {
-            components.append(contentsOf: try await entry.make(context))
+        do {
+            for entry in entries {
+                components.append(contentsOf: try await entry.make(context))
+            }
+        } catch {
+            await events.shutdown()
+            throw error
         }
         let router = Router(context: BasicRequestContext.self)
         // First, so a replay costs what a hello-world route does; it still counts replays in the request metrics.
@@ -77,7 +84,8 @@ struct ServerRunner {
         let group = ServiceGroup(
             configuration: .init(
                 // Shut down in reverse order: the server stops taking requests before the components' workers stop.
-                services: components.flatMap(\.services) + [app],
+                // The shared event transport closes last, after every consumer and relay stopped.
+                services: [events.closer] + components.flatMap(\.services) + [app],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -16,7 +16,7 @@ start_postgres() {
     run_pg() { sh -c "$*"; }
   fi
   run_pg "$bin/initdb -D $PG_DIR/data -A trust -U postgres" >/dev/null
-  run_pg "$bin/pg_ctl -D $PG_DIR/data -l $PG_DIR/log -w -o \"-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200\" start" >/dev/null \
+  run_pg "$bin/pg_ctl -D $PG_DIR/data -l $PG_DIR/log -w -o \"-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=500\" start" >/dev/null \
     || { cat "$PG_DIR/log" >&2; die "PostgreSQL did not start"; }
   export INTERCHANGE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
   unset INTERCHANGE_SKIP_POSTGRES

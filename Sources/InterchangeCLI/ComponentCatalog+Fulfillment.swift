@@ -1,0 +1,128 @@
+import Foundation
+import FulfillmentEvents
+import FulfillmentInventory
+import FulfillmentOrders
+import FulfillmentPayments
+import FulfillmentUsers
+import InterchangeCore
+import Persistence
+import ServiceRuntime
+
+/// Reference system 3: the fulfillment services. Each has its own database (`<name>.database`, default
+/// `sqlite:<data dir>/<name>.sqlite`) and they share this process's event transport (``SharedEventTransport``):
+/// the embedded store, or RabbitMQ with `--broker`.
+extension ComponentCatalog {
+    static let fulfillmentKeys: Set<String> = [
+        "users.database", "inventory.database", "payments.database", "orders.database", "fulfillment.sagaStyle",
+        "orders.usersBaseURL", "orders.inventoryBaseURL",
+    ]
+
+    /// Opens the service's database and builds the component with it; the database is closed again when building
+    /// fails (the component closes it otherwise, when its services stop).
+    static func withServiceDatabase(
+        _ name: String,
+        _ context: ComponentContext,
+        _ make: (Database) async throws -> any Component
+    ) async throws -> [any Component] {
+        let database = try await serviceDatabase(name, context)
+        do {
+            return [try await make(database)]
+        } catch {
+            try? await database.shutdown()
+            throw error
+        }
+    }
+
+    /// `<name>.database` (`--database` under `serve <name>`, `INTERCHANGE_<NAME>_DATABASE_URL`).
+    static func serviceDatabase(_ name: String, _ context: ComponentContext) async throws -> Database {
+        let sources = context.settings.sources
+        let key = "\(name).database"
+        let value = sources.value(key, environmentNames: ["INTERCHANGE_\(name.uppercased())_DATABASE_URL"])
+        let location: Database.Location
+        do {
+            location = try Database.Location(url: value?.text ?? "sqlite:\(context.settings.dataDirectory)/\(name).sqlite", field: key)
+        } catch var error as ConfigurationError {
+            error.source = error.source ?? value?.source
+            throw error
+        }
+        return try await Database.open(location, maxConnections: 8, logger: context.logger)
+    }
+
+    static func sagaStyle(_ settings: Settings) throws -> FulfillmentSagaStyle {
+        let value = settings.sources.value("fulfillment.sagaStyle", environmentNames: ["INTERCHANGE_FULFILLMENT_SAGA_STYLE"])
+        guard let text = value?.text else { return .orchestration }
+        guard let style = FulfillmentSagaStyle(rawValue: text) else {
+            throw ConfigurationError(
+                field: "fulfillment.sagaStyle",
+                reason: "'\(text)' is not orchestration or choreography",
+                source: value?.source
+            )
+        }
+        return style
+    }
+
+    static let users = Entry(
+        name: "users",
+        summary: "fulfillment users and their API keys (/users/api/)",
+        make: { context in
+            try await withServiceDatabase("users", context) { database in
+                try await UsersComponent.make(database: database, logger: context.logger)
+            }
+        },
+        includedInUp: { _ in true }
+    )
+
+    static let inventory = Entry(
+        name: "inventory",
+        summary: "fulfillment inventory: stock, reservations with expiry (/inventory/api/)",
+        make: { context in
+            let transport = try await context.events.transport()
+            return try await withServiceDatabase("inventory", context) { database in
+                try await InventoryComponent.make(database: database, transport: transport, logger: context.logger)
+            }
+        },
+        includedInUp: { _ in true }
+    )
+
+    static let payments = Entry(
+        name: "payments",
+        summary: "fulfillment payments: charges and refunds through a payment provider (/payments/api/)",
+        make: { context in
+            let transport = try await context.events.transport()
+            return try await withServiceDatabase("payments", context) { database in
+                try await PaymentsComponent.make(database: database, transport: transport, logger: context.logger, selfBaseURL: context.selfBaseURL)
+            }
+        },
+        includedInUp: { _ in true }
+    )
+
+    static let orders = Entry(
+        name: "orders",
+        summary: "fulfillment orders and their saga (/orders/api/)",
+        make: { context in
+            let sources = context.settings.sources
+            var configuration = OrdersConfiguration(sagaStyle: try sagaStyle(context.settings))
+            configuration.usersBaseURL = sources.optionalString("orders.usersBaseURL", environment: ["INTERCHANGE_ORDERS_USERS_BASE_URL"])
+            configuration.inventoryBaseURL = sources.optionalString(
+                "orders.inventoryBaseURL",
+                environment: ["INTERCHANGE_ORDERS_INVENTORY_BASE_URL"]
+            )
+            let transport = try await context.events.transport()
+            return try await withServiceDatabase("orders", context) { database in
+                try await OrdersComponent.make(
+                    database: database,
+                    transport: transport,
+                    configuration: configuration,
+                    logger: context.logger,
+                    // Under `up`, users and inventory answer on this process; alone, their URLs must be configured.
+                    selfBaseURL: context.isEmbedded ? context.selfBaseURL : nil
+                )
+            }
+        },
+        includedInUp: { _ in true }
+    )
+
+    static let fulfillmentEntries: [Entry] = [users, inventory, payments, orders]
+
+    static let messagingKeys = SharedEventTransport.keys
+}
