@@ -99,6 +99,7 @@ struct SagaEngine<Context: Codable & Sendable>: Sendable {
             let due = try await database.withConnection { sql in
                 try await self.store.dueDeadlines(definition: self.definition.name, at: self.now(), limit: self.configuration.batchSize, in: sql)
             }
+            var firedThisRound = 0
             for id in due {
                 do {
                     let changed = try await database.transaction { sql -> Bool in
@@ -109,12 +110,20 @@ struct SagaEngine<Context: Codable & Sendable>: Sendable {
                         _ = try await self.apply(.timedOut(step: deadline.step, attempt: deadline.attempt), to: id, in: sql)
                         return true
                     }
-                    if changed { fired += 1 }
-                } catch let error as SagaStoreError where SagaStoreError.versionConflict ~= error {
-                    continue  // another scanner or a reply won; the next scan sees the new deadline
+                    if changed { firedThisRound += 1 }
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    // One saga whose executor fails must not hold up the others' deadlines; it stays due.
+                    logger.warning(
+                        "saga deadline could not be applied; trying again at the next poll",
+                        metadata: ["saga": "\(definition.name)", "saga_id": "\(id)", "error": "\(String(describing: error))"]
+                    )
                 }
             }
-            if due.count < configuration.batchSize { break }
+            fired += firedThisRound
+            // A full batch may hide more; but a round that moved nothing would find the same rows again.
+            if due.count < configuration.batchSize || firedThisRound == 0 { break }
         }
         if fired > 0 { relay?.wake() }
         return fired

@@ -43,7 +43,7 @@ struct SagaTrackerTests {
                 }
                 return .none
             }
-            try await database.transaction { sql in
+            _ = try await database.transaction { sql in
                 try await tracker.start(id: "c-1", context: TestOrder(id: "c-1", amountCents: 100), in: sql)
             }
             try await tracker.record(.succeeded(step: "reserve", messageID: "inventory.reserved:1"), for: "c-1")
@@ -88,7 +88,7 @@ struct SagaTrackerTests {
                 default: return .none
                 }
             }
-            try await database.transaction { sql in
+            _ = try await database.transaction { sql in
                 try await orchestrator.start(id: "t-1", context: TestOrder(id: "t-1", amountCents: 100), in: sql)
             }
             let before = try #require(try await orchestrator.record(id: "t-1"))
@@ -140,7 +140,7 @@ struct SagaTrackerTests {
                 guard case .execute(let step, _) = action else { return .none }
                 return [try CloudEvent(source: "/test/orders", type: "test.command.\(step)", subject: saga.sagaID, json: saga.context)]
             }
-            try await database.transaction { sql in
+            _ = try await database.transaction { sql in
                 try await orchestrator.start(id: "p-1", context: TestOrder(id: "p-1", amountCents: 100), in: sql)
             }
             // Ten distinct replies for the same step at once (PostgreSQL: they meet at the row lock).
@@ -155,6 +155,38 @@ struct SagaTrackerTests {
             #expect(record.instance.phase(of: "charge") == .executing(attempt: 1))
             #expect(record.instance.log.filter { $0.kind == .ignored }.count == 9)
             #expect(try await Self.outboxTypes(database) == ["test.command.reserve", "test.command.charge"])
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func aSagaWhoseExecutorFailsDoesNotHoldUpOtherDeadlines(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            try await database.migrate(Outbox.migrations + SagaStore.migrations)
+            struct ExecutorFailed: Error {}
+            let clock = ManualClock()
+            let definition = try SagaDefinition(name: "retried") {
+                SagaStep("reserve", timeout: .seconds(10), maxAttempts: 2, retryDelay: try .constant(.zero))
+            }
+            let orchestrator = SagaOrchestrator(
+                definition: definition,
+                context: TestOrder.self,
+                database: database,
+                clock: clock,
+                now: clock.dateProvider,
+                logger: SagaHarness.logger
+            ) { action, saga in
+                if case .execute(_, 2) = action, saga.sagaID == "bad" { throw ExecutorFailed() }
+                return .none
+            }
+            for id in ["bad", "good"] {
+                _ = try await database.transaction { sql in try await orchestrator.start(id: id, context: TestOrder(id: id, amountCents: 1), in: sql)
+                }
+            }
+            clock.advance(by: .seconds(10))
+            #expect(try await orchestrator.fireDueDeadlines() == 1)
+            #expect(try await orchestrator.record(id: "good")?.instance.phase(of: "reserve") == .executing(attempt: 2))
+            #expect(try await orchestrator.record(id: "bad")?.instance.phase(of: "reserve") == .executing(attempt: 1))
+            #expect(try await orchestrator.fireDueDeadlines() == 0)  // still due, still failing: tried again, no loop
         }
     }
 }
