@@ -74,6 +74,27 @@ DOCUMENTS = [
         # sign the webhook cases schemathesis calls schema-valid (contract_hooks.py), as Stripe would.
         env={"STRIPE_WEBHOOK_SECRET": "whsec_contract_suite_secret"},
     ),
+    Document(
+        name="fulfillment-users",
+        component="users",
+        path="/users/api/openapi.yaml",
+        source="openapi/fulfillment-users.yaml",
+        max_examples=40,
+    ),
+    Document(
+        name="fulfillment-inventory",
+        component="inventory",
+        path="/inventory/api/openapi.yaml",
+        source="openapi/fulfillment-inventory.yaml",
+        max_examples=40,
+    ),
+    Document(
+        name="fulfillment-payments",
+        component="payments",
+        path="/payments/api/openapi.yaml",
+        source="openapi/fulfillment-payments.yaml",
+        max_examples=40,
+    ),
 ]
 
 

@@ -15,7 +15,8 @@ struct UsersAPI: APIProtocol {
         guard case .json(let body) = input.body else { throw ProblemError.invalidBody("must be application/json") }
         let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw ProblemError.invalidBody("must not be empty", field: "name") }
-        guard name.count <= Self.maxNameLength else {
+        // Counted as the document counts (Unicode code points, before trimming).
+        guard body.name.unicodeScalars.count <= Self.maxNameLength else {
             throw ProblemError.invalidBody("must be at most \(Self.maxNameLength) characters", field: "name")
         }
         guard Self.isEmailAddress(body.email) else {
@@ -69,7 +70,7 @@ struct UsersAPI: APIProtocol {
 
     func verifyApiKey(_ input: Operations.VerifyApiKey.Input) async throws -> Operations.VerifyApiKey.Output {
         guard case .json(let body) = input.body else { throw ProblemError.invalidBody("must be application/json") }
-        guard !body.key.isEmpty, body.key.utf8.count <= 200 else {
+        guard !body.key.isEmpty, body.key.unicodeScalars.count <= 200 else {
             throw ProblemError.invalidBody("must be 1 to 200 characters", field: "key")
         }
         guard let key = try await store.verify(secret: body.key) else {
@@ -91,7 +92,7 @@ struct UsersAPI: APIProtocol {
 
     /// One `@`, a non-empty local part, a domain with a dot that neither starts nor ends it, no spaces or controls.
     static func isEmailAddress(_ email: String) -> Bool {
-        guard email.utf8.count <= maxEmailLength else { return false }
+        guard email.unicodeScalars.count <= maxEmailLength else { return false }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, let local = parts.first, let domain = parts.last, !local.isEmpty else { return false }
         guard domain.contains("."), !domain.hasPrefix("."), !domain.hasSuffix("."), !domain.contains("..") else { return false }
