@@ -7,7 +7,7 @@ import Resilience
 import SQLKit
 import Testing
 
-@Suite("Embedded transport", .timeLimit(.minutes(1)))
+@Suite("Embedded transport", .timeLimit(.minutes(2)))
 struct EmbeddedTransportTests {
     static let orders: [TopicPattern] = ["com.example.order.*"]
 
@@ -23,7 +23,7 @@ struct EmbeddedTransportTests {
 
     @Test("every group receives its events in publish order, from the start of the log", arguments: TestDatabase.kinds)
     func deliversToEveryGroup(kind: TestDatabase.Kind) async throws {
-        try await withEmbeddedTransport(kind, clock: ManualClock()) { transport in
+        try await withEmbeddedTransportInRealTime(kind) { transport in
             // Published before either group exists: a new group starts at the beginning of the retained log.
             try await transport.publish((0..<150).map { orderEvent($0) })
             try await transport.publish([orderEvent(999, type: "com.example.invoice.sent")])
@@ -49,7 +49,9 @@ struct EmbeddedTransportTests {
                     ),
                 ]
             ) {
-                try await waitUntil("both groups handled everything") { billing.value.count == 300 && audit.value.count == 301 }
+                try await waitUntil("both groups handled everything", timeout: .seconds(45)) {
+                    billing.value.count == 300 && audit.value.count == 301
+                }
                 try await waitUntilAsync("every delivery acknowledged") {
                     let billing = try await transport.pendingDeliveries(group: "billing")
                     let audit = try await transport.pendingDeliveries(group: "audit")
@@ -63,7 +65,7 @@ struct EmbeddedTransportTests {
 
     @Test("two consumers in one group, both busy at once: each event is handled by exactly one", arguments: TestDatabase.kinds)
     func competingConsumers(kind: TestDatabase.Kind) async throws {
-        try await withEmbeddedTransport(kind, clock: ManualClock()) { transport in
+        try await withEmbeddedTransportInRealTime(kind) { transport in
             try await transport.publish((0..<400).map { orderEvent($0) })
             let handled = [LockedValue<[String]>([]), LockedValue<[String]>([])]
             let consumer = { (index: Int) -> @Sendable (Delivery) async -> DeliveryOutcome in
@@ -71,7 +73,9 @@ struct EmbeddedTransportTests {
                     // Consumer 0 holds its first delivery until consumer 1 has handled one: both hold deliveries
                     // of the group at the same moment.
                     if index == 0 && handled[0].value.isEmpty {
-                        try? await waitUntil("consumer 1 handled an event while consumer 0 holds its batch") { !handled[1].value.isEmpty }
+                        try? await waitUntil("consumer 1 handled an event while consumer 0 holds its batch", timeout: .seconds(45)) {
+                            !handled[1].value.isEmpty
+                        }
                     }
                     handled[index].append(delivery.event.id)
                     return .ack
@@ -79,7 +83,7 @@ struct EmbeddedTransportTests {
             }
             let group = try subscription("workers", prefetch: 16)
             try await whileConsuming(transport, [TestConsumer(group, consumer(0)), TestConsumer(group, consumer(1))]) {
-                try await waitUntil("400 events handled") { handled[0].value.count + handled[1].value.count >= 400 }
+                try await waitUntil("400 events handled", timeout: .seconds(45)) { handled[0].value.count + handled[1].value.count >= 400 }
                 try await waitUntilAsync("every delivery acknowledged") { try await transport.pendingDeliveries(group: "workers") == 0 }
             }
             let all = handled[0].value + handled[1].value

@@ -92,6 +92,26 @@ func withEmbeddedTransport<T: Sendable>(
     }
 }
 
+/// With real time, for tests about who gets which delivery rather than about timing: a claim retried after an error
+/// (the database busy under a loaded test run) or an idle poll then costs milliseconds, instead of waiting on a
+/// manual clock nobody advances.
+func withEmbeddedTransportInRealTime<T: Sendable>(
+    _ kind: TestDatabase.Kind,
+    _ body: (EmbeddedTransport) async throws -> T
+) async throws -> T {
+    try await TestDatabase.with(kind) { database in
+        try await database.migrate(EmbeddedTransport.migrations)
+        let transport = EmbeddedTransport(
+            database: database,
+            configuration: .init(pollInterval: .milliseconds(20), jitter: .fixed(1)),
+            clock: ContinuousClock(),
+            now: { Date() },
+            logger: testLogger()
+        )
+        return try await body(transport)
+    }
+}
+
 struct TimedOut: Error, CustomStringConvertible {
     var description: String
 }
