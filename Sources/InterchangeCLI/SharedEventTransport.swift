@@ -5,6 +5,7 @@ import Messaging
 import MessagingAMQP
 import Persistence
 import ServiceLifecycle
+import ServiceRuntime
 import Synchronization
 
 /// The event transport the components of one process share, opened on first use: RabbitMQ when `messaging.broker`
@@ -83,13 +84,5 @@ public final class SharedEventTransport: Sendable {
 
     /// A service that closes the transport on graceful shutdown; first in the service group, so it stops last,
     /// after every consumer and relay.
-    var closer: any Service { Closer(shared: self) }
-
-    private struct Closer: Service {
-        let shared: SharedEventTransport
-        func run() async throws {
-            try? await gracefulShutdown()
-            await shared.shutdown()
-        }
-    }
+    var closer: any Service { CloseOnShutdown { await self.shutdown() } }
 }

@@ -121,7 +121,14 @@ public struct ShopComponent: Component {
                 secrets: secrets,
                 logger: logger
             ) : nil
-        var services: [any Service] = [Resources(stripe: stripe, database: closesDatabase ? database : nil)]
+        let closedDatabase = closesDatabase ? database : nil
+        var services: [any Service] = [
+            // Closes the Stripe client's connections and the database once the other services have stopped.
+            CloseOnShutdown {
+                try await stripe.shutdown()
+                try await closedDatabase?.shutdown()
+            }
+        ]
         if configuration.processesWebhooks {
             services.append(
                 InboxProcessor(inbox: inbox, now: now, logger: logger, handler: StripeEventHandler(store: store, logger: logger).handler)
@@ -158,18 +165,6 @@ public struct ShopComponent: Component {
             try await store.ping()
         } catch {
             throw HealthCheckFailure.databaseUnavailable(error)
-        }
-    }
-
-    /// Closes the Stripe client's connections and the database once the other services have stopped.
-    private struct Resources: Service {
-        let stripe: StripeCheckoutClient
-        let database: Database?
-
-        func run() async throws {
-            try? await gracefulShutdown()
-            try await stripe.shutdown()
-            try await database?.shutdown()
         }
     }
 }

@@ -34,7 +34,7 @@ public struct InventoryComponent: Component {
     public let relay: OutboxRelay
     /// Releases expired reservations.
     public let expiry: ReservationExpiry
-    private let closer: DatabaseCloser?
+    private let closer: CloseOnShutdown?
 
     /// Migrates `database` (stock, reservations, outbox, inbox), seeds the demo SKUs into an empty stock table, and
     /// builds the service. The component closes `database` when its services stop, unless `closesDatabase` is false.
@@ -110,7 +110,8 @@ public struct InventoryComponent: Component {
             logger: logger,
             answered: { relay.wake() }
         )
-        self.closer = closesDatabase ? DatabaseCloser(database: store.database) : nil
+        let database = store.database
+        self.closer = closesDatabase ? CloseOnShutdown { try await database.shutdown() } : nil
         self.openAPIDocument = try OpenAPIDocument(
             servedAt: "/inventory/api/openapi.yaml",
             contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "yaml")
@@ -125,10 +126,11 @@ public struct InventoryComponent: Component {
         )
     }
 
-    /// The relay, the consumer, the expiry scanner, and (when the component owns it) what closes the database last.
+    /// What closes the database when the component owns it (first, so it stops last), the relay, the consumer and
+    /// the expiry scanner.
     public var services: [any Service] {
         let running: [any Service] = [relay, consumer, expiry]
-        return closer.map { running + [$0] } ?? running
+        return closer.map { [$0] + running } ?? running
     }
 
     public func checkHealth() async throws {
@@ -136,14 +138,6 @@ public struct InventoryComponent: Component {
             try await store.ping()
         } catch {
             throw HealthCheckFailure.databaseUnavailable(error)
-        }
-    }
-
-    private struct DatabaseCloser: Service {
-        let database: Database
-        func run() async throws {
-            try? await gracefulShutdown()
-            try await database.shutdown()
         }
     }
 }

@@ -144,8 +144,14 @@ public struct OrdersComponent: Component {
         let bus = EventBus(transport: transport, registry: FulfillmentEvents.registry, logger: logger)
         let consumer = SagaReplies.consumer(bus: bus, saga: saga, inbox: Inbox(consumer: SagaReplies.group, now: now), wake: wake)
         self.consumer = consumer
+        let closedDatabase = closesDatabase ? store.database : nil
         self.backgroundServices = [
-            Resources(http: http, database: closesDatabase ? store.database : nil), relay, consumer, scanner,
+            // Closes the HTTP client's connections and the database once the other services have stopped.
+            CloseOnShutdown {
+                try await http.shutdown()
+                try await closedDatabase?.shutdown()
+            },
+            relay, consumer, scanner,
         ]
     }
 
@@ -179,17 +185,5 @@ public struct OrdersComponent: Component {
     /// The order with its saga's state machine (status, timeline), nil when there is none.
     public func orderWithSaga(id: String) async throws -> (Order, SagaInstance)? {
         try await store.orderWithSaga(id: id)
-    }
-
-    /// Closes the HTTP client's connections and the database once the other services have stopped.
-    private struct Resources: Service {
-        let http: ResilientHTTPClient
-        let database: Database?
-
-        func run() async throws {
-            try? await gracefulShutdown()
-            try await http.shutdown()
-            try await database?.shutdown()
-        }
     }
 }

@@ -156,7 +156,15 @@ public struct PaymentsComponent: Component {
             servedAt: "/payments/api/openapi.yaml",
             contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "yaml")
         )
-        self.backgroundServices = [Resources(stripe: stripe, database: closesDatabase ? store.database : nil), relay, consumer]
+        let closedDatabase = closesDatabase ? store.database : nil
+        self.backgroundServices = [
+            // Closes the Stripe client's connections and the database once the other services have stopped.
+            CloseOnShutdown {
+                try await stripe?.shutdown()
+                try await closedDatabase?.shutdown()
+            },
+            relay, consumer,
+        ]
     }
 
     public func addRoutes(to router: Router<BasicRequestContext>) throws {
@@ -176,18 +184,6 @@ public struct PaymentsComponent: Component {
             try await store.ping()
         } catch {
             throw HealthCheckFailure.databaseUnavailable(error)
-        }
-    }
-
-    /// Closes the Stripe client's connections and the database once the other services have stopped.
-    private struct Resources: Service {
-        let stripe: StripePaymentProvider?
-        let database: Database?
-
-        func run() async throws {
-            try? await gracefulShutdown()
-            try await stripe?.shutdown()
-            try await database?.shutdown()
         }
     }
 }

@@ -34,7 +34,7 @@ public struct UsersComponent: Component {
     ) async throws -> UsersComponent {
         let store = UsersStore(database: database, now: now)
         try await store.prepare()
-        return try UsersComponent(store: store, services: closesDatabase ? [DatabaseCloser(database: database)] : [])
+        return try UsersComponent(store: store, services: closesDatabase ? [CloseOnShutdown { try await database.shutdown() }] : [])
     }
 
     private init(store: UsersStore, services: [any Service]) throws {
@@ -62,14 +62,6 @@ public struct UsersComponent: Component {
             try await store.ping()
         } catch {
             throw HealthCheckFailure.databaseUnavailable(error)
-        }
-    }
-
-    private struct DatabaseCloser: Service {
-        let database: Database
-        func run() async throws {
-            try? await gracefulShutdown()
-            try await database.shutdown()
         }
     }
 }
