@@ -32,12 +32,17 @@ public final class Database: Sendable {
 
         /// Parses `sqlite:PATH`, `sqlite://PATH` or a `postgres://` / `postgresql://` URL.
         ///
-        /// - Throws: ``ConfigurationError`` naming `field` when the URL is neither.
+        /// A PostgreSQL URL may name the schema its tables live in with `search_path`
+        /// (`postgres://u@db/app?search_path=orders`): one database, one schema per service. See ``searchPath``.
+        ///
+        /// - Throws: ``ConfigurationError`` naming `field` when the URL is neither, or its `search_path` is not a
+        ///   list of schema names.
         public init(url: String, field: String = "database.url") throws {
             if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
                 guard URL(string: url)?.host?.isEmpty == false else {
                     throw ConfigurationError(field: field, reason: "'\(Self.redacted(url))' is not a valid postgres:// URL")
                 }
+                _ = try Self.searchPath(ofPostgresURL: url, field: field)
                 self = .postgres(url: url)
             } else if url.hasPrefix("sqlite://") {
                 self = .sqlite(path: String(url.dropFirst("sqlite://".count)))
@@ -53,6 +58,46 @@ public final class Database: Sendable {
             case .sqlite(let path): "sqlite:\(path)"
             case .postgres(let url): Self.redacted(url)
             }
+        }
+
+        /// PostgreSQL: the schemas of the URL's `search_path` query option, in order, or nil when it has none (the
+        /// server's default, `"$user", public`). Every connection of the pool sets it, and ``Database/open(_:maxConnections:logger:)``
+        /// creates the first schema — where new tables go — when it is missing. SQLite: nil.
+        public var searchPath: [String]? {
+            guard case .postgres(let url) = self else { return nil }
+            return try? Self.searchPath(ofPostgresURL: url, field: "database.url")
+        }
+
+        /// The `search_path` of a PostgreSQL URL: comma-separated schema names, each 1–63 bytes of lowercase ASCII
+        /// letters, digits and `_`, not starting with a digit nor with `pg_` (reserved by PostgreSQL). Lowercase
+        /// only, so the schema is the one `psql` means when it is written without quotes.
+        static func searchPath(ofPostgresURL url: String, field: String) throws -> [String]? {
+            let items = (URLComponents(string: url)?.queryItems ?? []).filter { $0.name == "search_path" }
+            guard let item = items.first else { return nil }
+            guard items.count == 1 else {
+                throw ConfigurationError(field: field, reason: "'\(redacted(url))' gives search_path \(items.count) times; give it once")
+            }
+            let value = item.value ?? ""
+            let names = value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            for name in names {
+                let bytes = Array(name.utf8)
+                let valid =
+                    (1...63).contains(bytes.count)
+                    && bytes.allSatisfy {
+                        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                            || $0 == UInt8(ascii: "_")
+                    }
+                    && !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[0])
+                    && !name.hasPrefix("pg_")
+                guard valid else {
+                    throw ConfigurationError(
+                        field: field,
+                        reason: "search_path '\(value.prefix(80))' must be schema names separated by commas, each 1–63 lowercase letters, "
+                            + "digits or '_', not starting with a digit or 'pg_' (got '\(name.prefix(80))')"
+                    )
+                }
+            }
+            return names
         }
 
         /// The URL with any password hidden.
@@ -124,12 +169,14 @@ public final class Database: Sendable {
                 logger: logger
             )
         case .postgres(let url):
-            let configuration: SQLPostgresConfiguration
+            var configuration: SQLPostgresConfiguration
             do {
                 configuration = try SQLPostgresConfiguration(url: url)
             } catch {
                 throw ConfigurationError(field: "database.url", reason: "'\(Location.redacted(url))' is not a usable PostgreSQL URL: \(error)")
             }
+            // postgres-kit sets it on every new connection (`SET search_path TO "a","b"`, quoted).
+            configuration.searchPath = try Location.searchPath(ofPostgresURL: url, field: "database.url")
             database = Database(
                 location: location,
                 pool: .postgres(
@@ -150,8 +197,31 @@ public final class Database: Sendable {
             try? await database.shutdown()
             throw ConfigurationError(field: "database.url", reason: "cannot connect to \(location): \(String(describing: error))")
         }
+        if let schema = location.searchPath?.first {
+            do {
+                try await database.createSchema(schema)
+            } catch {
+                try? await database.shutdown()
+                throw ConfigurationError(
+                    field: "database.url",
+                    reason: "cannot create schema \(schema) of search_path on \(location): \(String(describing: error))"
+                )
+            }
+        }
         return database
     }
+
+    /// `CREATE SCHEMA IF NOT EXISTS`, under a transaction-scoped advisory lock: two processes creating the same
+    /// schema at once would otherwise race on `pg_namespace`'s unique index, and one of them fail.
+    private func createSchema(_ name: String) async throws {
+        try await transaction { sql in
+            try await sql.raw("SELECT pg_advisory_xact_lock(\(literal: Self.schemaLockKey))").run()
+            try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: name)").run()
+        }
+    }
+
+    /// The advisory lock schema creators take (an arbitrary constant: "ichschem" in ASCII).
+    static let schemaLockKey: Int64 = 0x6963_6873_6368_656D
 
     /// Runs `body` with one connection from the pool.
     public func withConnection<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
