@@ -15,6 +15,7 @@ extension ComponentCatalog {
     static let fulfillmentKeys: Set<String> = [
         "users.database", "inventory.database", "payments.database", "orders.database", "fulfillment.sagaStyle",
         "orders.usersBaseURL", "orders.inventoryBaseURL",
+        "orders.saga.reserveTimeoutMs", "orders.saga.chargeTimeoutMs", "orders.saga.maxAttempts", "payments.simulated.timeoutMs",
     ]
 
     /// Opens the service's database and builds the component with it; the database is closed again when building
@@ -88,9 +89,23 @@ extension ComponentCatalog {
         name: "payments",
         summary: "fulfillment payments: charges and refunds through a payment provider (/payments/api/)",
         make: { context in
+            // How long a charge the simulated provider's switch times out takes to fail (default 5 s).
+            let timeoutMs = try context.settings.sources.int(
+                "payments.simulated.timeoutMs",
+                environment: ["INTERCHANGE_PAYMENTS_SIMULATED_TIMEOUT_MS"],
+                default: 5000,
+                range: 1...3_600_000
+            )
+            let configuration = PaymentsConfiguration(provider: .simulated(timeout: .milliseconds(timeoutMs)))
             let transport = try await context.events.transport()
             return try await withServiceDatabase("payments", context) { database in
-                try await PaymentsComponent.make(database: database, transport: transport, logger: context.logger, selfBaseURL: context.selfBaseURL)
+                try await PaymentsComponent.make(
+                    database: database,
+                    transport: transport,
+                    configuration: configuration,
+                    logger: context.logger,
+                    selfBaseURL: context.selfBaseURL
+                )
             }
         },
         includedInUp: { _ in true }
@@ -106,6 +121,29 @@ extension ComponentCatalog {
             configuration.inventoryBaseURL = sources.optionalString(
                 "orders.inventoryBaseURL",
                 environment: ["INTERCHANGE_ORDERS_INVENTORY_BASE_URL"]
+            )
+            // The saga's step timeouts and attempts (defaults: OrdersConfiguration's 30 s, 30 s, 3).
+            configuration.reserveTimeout = .milliseconds(
+                try sources.int(
+                    "orders.saga.reserveTimeoutMs",
+                    environment: ["INTERCHANGE_ORDERS_SAGA_RESERVE_TIMEOUT_MS"],
+                    default: Int(configuration.reserveTimeout.milliseconds),
+                    range: 10...3_600_000
+                )
+            )
+            configuration.chargeTimeout = .milliseconds(
+                try sources.int(
+                    "orders.saga.chargeTimeoutMs",
+                    environment: ["INTERCHANGE_ORDERS_SAGA_CHARGE_TIMEOUT_MS"],
+                    default: Int(configuration.chargeTimeout.milliseconds),
+                    range: 10...3_600_000
+                )
+            )
+            configuration.stepMaxAttempts = try sources.int(
+                "orders.saga.maxAttempts",
+                environment: ["INTERCHANGE_ORDERS_SAGA_MAX_ATTEMPTS"],
+                default: configuration.stepMaxAttempts,
+                range: 1...20
             )
             let transport = try await context.events.transport()
             return try await withServiceDatabase("orders", context) { database in
