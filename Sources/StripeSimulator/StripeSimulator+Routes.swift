@@ -33,8 +33,14 @@ extension StripeSimulator {
                 return store.paymentIntents.values.filter { customer == nil || $0.customer == customer }.map { $0 }
             }
         }
+        route(.post, "payment_intents") { call throws(StripeAPIError) in try await self.createPaymentIntent(call) }
         route(.get, "payment_intents/:id") { call throws(StripeAPIError) in
             try self.retrieve(call, "payment_intent") { $0.paymentIntents[call.pathID()]?.json }
+        }
+        route(.post, "payment_intents/:id/confirm") { call throws(StripeAPIError) in try await self.confirmPaymentIntent(call) }
+        route(.post, "payment_intents/:id/cancel") { call throws(StripeAPIError) in try await self.cancelPaymentIntent(call) }
+        route(.get, "payment_methods/:id") { call throws(StripeAPIError) in
+            try self.retrieve(call, "PaymentMethod") { $0.paymentMethods[call.pathID()]?.json }
         }
         route(.get, "charges") { call throws(StripeAPIError) in
             try self.list(call, "charge", url: "/v1/charges", filters: ["payment_intent", "customer"], render: { $1.chargeJSON($0.id) ?? $0.json }) {

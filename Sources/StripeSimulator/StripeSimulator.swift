@@ -13,10 +13,11 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A stateful simulator of the part of Stripe's API a Checkout integration uses — the gap stripe-mock leaves
-/// (stateless, no webhooks, no Checkout flow). See docs/stripe-simulator.md.
+/// A stateful simulator of the part of Stripe's API a Checkout integration — or a server charging PaymentIntents —
+/// uses: the gap stripe-mock leaves (stateless, no webhooks, no Checkout flow). See docs/stripe-simulator.md.
 ///
-/// - `/v1/…`: checkout sessions (create, retrieve, list, expire, line items), payment intents, charges, refunds,
+/// - `/v1/…`: checkout sessions (create, retrieve, list, expire, line items), payment intents (create, confirm,
+///   cancel, retrieve, list; Stripe's test payment methods decide the outcome), charges, refunds,
 ///   events, webhook endpoints, customers, with Stripe's auth, nested form parameters, `expand`, list objects,
 ///   error objects and `Idempotency-Key` semantics.
 /// - `/checkout/pay/<cs_id>`: the hosted payment page a session's `url` points at; a test card decides (``TestCard``).
@@ -75,7 +76,9 @@ public struct StripeSimulator: Component {
     public static let embeddedBasePath = "/sim/stripe"
 
     public let name = "stripe-sim"
-    public var summary: String { "Stripe API simulator at \(configuration.basePath)/v1 (Checkout, webhooks; key \(Configuration.defaultAPIKey))" }
+    public var summary: String {
+        "Stripe API simulator at \(configuration.basePath)/v1 (Checkout, PaymentIntents, webhooks; key \(Configuration.defaultAPIKey))"
+    }
     public let configuration: Configuration
     /// Delivers the simulator's events to its webhook endpoints.
     public let engine: WebhookDeliveryEngine

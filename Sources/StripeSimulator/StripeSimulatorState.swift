@@ -52,6 +52,7 @@ final class StripeSimulatorState: Sendable {
         var sequence = 0
         var sessions: [String: CheckoutSession] = [:]
         var paymentIntents: [String: PaymentIntent] = [:]
+        var paymentMethods: [String: PaymentMethod] = [:]
         var charges: [String: Charge] = [:]
         var refunds: [String: Refund] = [:]
         var customers: [String: Customer] = [:]
@@ -79,6 +80,7 @@ final class StripeSimulatorState: Sendable {
         func object(id: String) -> StripeJSON? {
             if id.hasPrefix("cs_") { return sessions[id]?.json }
             if id.hasPrefix("pi_") { return paymentIntents[id]?.json }
+            if id.hasPrefix("pm_") { return paymentMethods[id]?.json }
             if id.hasPrefix("ch_") { return chargeJSON(id) }
             if id.hasPrefix("re_") { return refunds[id]?.json }
             if id.hasPrefix("cus_") { return customers[id]?.json }
@@ -297,8 +299,15 @@ final class StripeSimulatorState: Sendable {
         }
     }
 
-    private static func charge(for intent: PaymentIntent, last4: String, failure: TestCard.Decline?, store: inout Store, now: Int) -> Charge {
-        let charge = Charge(
+    static func charge(
+        for intent: PaymentIntent,
+        last4: String,
+        failure: TestCard.Decline?,
+        paymentMethod: PaymentMethod? = nil,
+        store: inout Store,
+        now: Int
+    ) -> Charge {
+        var charge = Charge(
             id: RandomIdentifier.make(prefix: "ch", length: 24),
             sequence: store.nextSequence(),
             created: now,
@@ -310,6 +319,11 @@ final class StripeSimulatorState: Sendable {
             last4: last4,
             failure: failure
         )
+        if let paymentMethod {
+            charge.brand = paymentMethod.card.brand
+            charge.paymentMethod = paymentMethod.id
+        }
+        charge.description = intent.description
         store.charges[charge.id] = charge
         return charge
     }

@@ -179,6 +179,80 @@ def test_the_module_level_api_base_works_too(sim_url: str) -> None:
         stripe.api_key, stripe.api_base = saved
 
 
+# --- PaymentIntents: what a server-side integration (fulfillment's Stripe adapter) does -------------------------
+
+# A test payment method confirmed at once, no redirect-based methods: what a server without a browser sends.
+SERVER_SIDE = {"confirm": True, "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}
+
+
+def test_a_payment_intent_is_created_confirmed_retrieved_listed_and_refunded(client: stripe.StripeClient) -> None:
+    key = f"interchange-fulfillment-charge-{uuid.uuid4()}"
+    params = {"amount": 1450, "currency": "usd", "payment_method": "pm_card_visa", "metadata": {"order_id": "o-py-1"}, **SERVER_SIDE}
+    intent = client.v1.payment_intents.create(params, {"idempotency_key": key})
+    assert intent.id.startswith("pi_") and intent.object == "payment_intent"
+    assert intent.status == "succeeded" and intent.amount_received == 1450
+    assert intent.metadata["order_id"] == "o-py-1"
+    assert intent.payment_method.startswith("pm_") and intent.latest_charge.startswith("ch_")
+
+    again = client.v1.payment_intents.create(params, {"idempotency_key": key})
+    assert again.id == intent.id
+    assert again.last_response.headers.get("Idempotent-Replayed") == "true"
+
+    retrieved = client.v1.payment_intents.retrieve(intent.id, {"expand": ["latest_charge"]})
+    assert retrieved.latest_charge.status == "succeeded"
+    assert retrieved.latest_charge.payment_intent == intent.id
+    listed = [pi.id for pi in client.v1.payment_intents.list({"limit": 100}).auto_paging_iter()]
+    assert listed.count(intent.id) == 1
+
+    refund = client.v1.refunds.create({"payment_intent": intent.id, "metadata": {"order_id": "o-py-1"}})
+    assert refund.status == "succeeded" and refund.amount == 1450 and refund.payment_intent == intent.id
+    assert client.v1.charges.retrieve(intent.latest_charge).refunded is True
+
+
+def test_confirming_later_and_a_decline_raise_card_error_with_the_decline_code(client: stripe.StripeClient) -> None:
+    created = client.v1.payment_intents.create({"amount": 990, "currency": "eur", "payment_method_types": ["card"]})
+    assert created.status == "requires_payment_method"
+
+    with pytest.raises(stripe.CardError) as declined:
+        client.v1.payment_intents.confirm(created.id, {"payment_method": "pm_card_chargeDeclinedInsufficientFunds"})
+    assert declined.value.http_status == 402
+    assert declined.value.code == "card_declined"
+    assert declined.value.error.decline_code == "insufficient_funds"
+    assert declined.value.error.payment_intent["id"] == created.id
+    after = client.v1.payment_intents.retrieve(created.id)
+    assert after.status == "requires_payment_method"
+    assert after.last_payment_error.decline_code == "insufficient_funds"
+
+    with pytest.raises(stripe.CardError) as expired:
+        client.v1.payment_intents.create({"amount": 500, "currency": "usd", "payment_method": "pm_card_chargeDeclinedExpiredCard", **SERVER_SIDE})
+    assert expired.value.code == "expired_card"
+
+    confirmed = client.v1.payment_intents.confirm(created.id, {"payment_method": "pm_card_visa"})
+    assert confirmed.status == "succeeded" and confirmed.last_payment_error is None
+    charges = client.v1.charges.list({"payment_intent": created.id})
+    assert [charge.status for charge in charges.data] == ["succeeded", "failed"]
+
+
+def test_a_payment_intent_is_canceled_and_bad_input_names_the_param(client: stripe.StripeClient) -> None:
+    intent = client.v1.payment_intents.create({"amount": 700, "currency": "usd", "payment_method": "pm_card_visa"})
+    assert intent.status == "requires_confirmation"
+    canceled = client.v1.payment_intents.cancel(intent.id, {"cancellation_reason": "abandoned"})
+    assert canceled.status == "canceled" and canceled.cancellation_reason == "abandoned"
+    with pytest.raises(stripe.InvalidRequestError) as again:
+        client.v1.payment_intents.confirm(intent.id, {"payment_method": "pm_card_visa"})
+    assert again.value.code == "payment_intent_unexpected_state"
+
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.payment_intents.create({"currency": "usd"})
+    assert missing.value.param == "amount" and missing.value.code == "parameter_missing"
+    with pytest.raises(stripe.InvalidRequestError) as unknown_method:
+        client.v1.payment_intents.create({"amount": 100, "currency": "usd", "payment_method": "pm_card_nonsense", **SERVER_SIDE})
+    assert unknown_method.value.param == "payment_method" and unknown_method.value.code == "resource_missing"
+    with pytest.raises(stripe.InvalidRequestError) as no_return_url:
+        client.v1.payment_intents.create({"amount": 100, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True})
+    assert no_return_url.value.param == "return_url"
+
+
 class _Receiver(http.server.BaseHTTPRequestHandler):
     received: List[Tuple[bytes, str]] = []
     lock = threading.Lock()

@@ -101,7 +101,15 @@ struct CheckoutSession: StripeObject {
 struct PaymentIntent: StripeObject {
     enum Status: String, Sendable {
         case requiresPaymentMethod = "requires_payment_method"
+        case requiresConfirmation = "requires_confirmation"
         case processing, succeeded, canceled
+    }
+
+    /// `automatic_payment_methods` as the intent was created with it.
+    struct AutomaticPaymentMethods: Sendable, Hashable {
+        var enabled: Bool
+        /// `always` or `never`; nil when automatic payment methods are off and it was not given.
+        var allowRedirects: String?
     }
 
     var id: String
@@ -114,11 +122,27 @@ struct PaymentIntent: StripeObject {
     var status: Status = .requiresPaymentMethod
     var lastPaymentError: TestCard.Decline?
     var lastPaymentErrorCharge: String?
+    /// The payment method the last failed attempt used (Stripe shows it in `last_payment_error.payment_method`).
+    var lastPaymentErrorMethod: PaymentMethod?
     var latestCharge: String?
     var clientSecret: String
     /// Delayed payments: when the payment settles.
     var settlesAt: Int?
     var cardLast4: String?
+    /// The attached payment method (`pm_…`); a decline detaches it, as Stripe does.
+    var paymentMethod: String?
+    var description: String?
+    /// nil for the intents Checkout makes (Stripe shows null there too).
+    var automaticPaymentMethods: AutomaticPaymentMethods?
+    var paymentMethodTypes: [String] = ["card"]
+    var captureMethod = "automatic"
+    var confirmationMethod = "automatic"
+    var receiptEmail: String?
+    var statementDescriptor: String?
+    var statementDescriptorSuffix: String?
+    var setupFutureUsage: String?
+    var canceledAt: Int?
+    var cancellationReason: String?
 
     var json: StripeJSON {
         let error: StripeJSON =
@@ -128,21 +152,55 @@ struct PaymentIntent: StripeObject {
                     "doc_url": .string("https://stripe.com/docs/error-codes/\(decline.code.replacingOccurrences(of: "_", with: "-"))"),
                 ]
                 if let declineCode = decline.declineCode { error["decline_code"] = .string(declineCode) }
+                if let param = decline.param { error["param"] = .string(param) }
                 if let lastPaymentErrorCharge { error["charge"] = .string(lastPaymentErrorCharge) }
+                if let lastPaymentErrorMethod { error["payment_method"] = lastPaymentErrorMethod.json }
                 return error
             } ?? nil
+        let automatic: StripeJSON =
+            automaticPaymentMethods.map { ["allow_redirects": .optional($0.allowRedirects), "enabled": .bool($0.enabled)] } ?? nil
         return [
             "id": .string(id), "object": "payment_intent", "amount": .int(amount), "amount_capturable": 0,
             "amount_details": ["tip": [:]], "amount_received": .int(status == .succeeded ? amount : 0), "application": nil,
-            "application_fee_amount": nil, "automatic_payment_methods": nil, "canceled_at": nil, "cancellation_reason": nil,
-            "capture_method": "automatic", "client_secret": .string(clientSecret), "confirmation_method": "automatic",
-            "created": .int(created), "currency": .string(currency), "customer": .optional(customer), "description": nil,
+            "application_fee_amount": nil, "automatic_payment_methods": automatic, "canceled_at": .optional(canceledAt),
+            "cancellation_reason": .optional(cancellationReason), "capture_method": .string(captureMethod),
+            "client_secret": .string(clientSecret), "confirmation_method": .string(confirmationMethod),
+            "created": .int(created), "currency": .string(currency), "customer": .optional(customer), "description": .optional(description),
             "invoice": nil, "last_payment_error": error, "latest_charge": .optional(latestCharge), "livemode": false,
-            "metadata": .map(metadata), "next_action": nil, "on_behalf_of": nil, "payment_method": nil,
-            "payment_method_options": ["card": ["request_three_d_secure": "automatic"]], "payment_method_types": ["card"],
-            "processing": nil, "receipt_email": nil, "review": nil, "setup_future_usage": nil, "shipping": nil,
-            "statement_descriptor": nil, "statement_descriptor_suffix": nil, "status": .string(status.rawValue),
+            "metadata": .map(metadata), "next_action": nil, "on_behalf_of": nil, "payment_method": .optional(paymentMethod),
+            "payment_method_configuration_details": nil,
+            "payment_method_options": ["card": ["installments": nil, "mandate_options": nil, "network": nil, "request_three_d_secure": "automatic"]],
+            "payment_method_types": .array(paymentMethodTypes.map(StripeJSON.string)),
+            "processing": nil, "receipt_email": .optional(receiptEmail), "review": nil, "setup_future_usage": .optional(setupFutureUsage),
+            "shipping": nil, "source": nil, "statement_descriptor": .optional(statementDescriptor),
+            "statement_descriptor_suffix": .optional(statementDescriptorSuffix), "status": .string(status.rawValue),
             "transfer_data": nil, "transfer_group": nil,
+        ]
+    }
+}
+
+/// A card payment method (`pm_…`) made from one of Stripe's test payment methods (``TestPaymentMethod``): Stripe
+/// answers every use of `pm_card_visa` with a fresh `pm_…` of that card, and so does the simulator.
+struct PaymentMethod: StripeObject {
+    var id: String
+    var sequence: Int
+    var created: Int
+    var card: TestPaymentMethod
+
+    var json: StripeJSON {
+        [
+            "id": .string(id), "object": "payment_method", "allow_redisplay": "unspecified",
+            "billing_details": [
+                "address": ["city": nil, "country": nil, "line1": nil, "line2": nil, "postal_code": nil, "state": nil], "email": nil,
+                "name": nil, "phone": nil,
+            ],
+            "card": [
+                "brand": .string(card.brand), "checks": ["address_line1_check": nil, "address_postal_code_check": nil, "cvc_check": "unchecked"],
+                "country": "US", "exp_month": 12, "exp_year": 2034, "fingerprint": .string(card.fingerprint), "funding": .string(card.funding),
+                "generated_from": nil, "last4": .string(card.last4), "networks": ["available": [.string(card.brand)], "preferred": nil],
+                "three_d_secure_usage": ["supported": true], "wallet": nil,
+            ],
+            "created": .int(created), "customer": nil, "livemode": false, "metadata": [:], "type": "card",
         ]
     }
 }
@@ -161,6 +219,9 @@ struct Charge: StripeObject {
     var last4: String
     /// The charges of declined attempts fail.
     var failure: TestCard.Decline?
+    var brand = "visa"
+    var paymentMethod: String?
+    var description: String?
 
     var refunded: Bool { failure == nil && amountRefunded >= amount }
 
@@ -175,7 +236,7 @@ struct Charge: StripeObject {
                 "name": nil, "phone": nil,
             ],
             "calculated_statement_descriptor": "INTERCHANGE SIM", "captured": .bool(succeeded), "created": .int(created),
-            "currency": .string(currency), "customer": .optional(customer), "description": nil, "disputed": false,
+            "currency": .string(currency), "customer": .optional(customer), "description": .optional(description), "disputed": false,
             "failure_balance_transaction": nil, "failure_code": .optional(failure?.code), "failure_message": .optional(failure?.message),
             "fraud_details": [:], "invoice": nil, "livemode": false, "metadata": .map(metadata), "on_behalf_of": nil,
             "outcome": [
@@ -184,9 +245,9 @@ struct Charge: StripeObject {
                 "seller_message": succeeded ? "Payment complete." : "The bank did not return any further details with this decline.",
                 "type": succeeded ? "authorized" : "issuer_declined",
             ],
-            "paid": .bool(succeeded), "payment_intent": .string(paymentIntent), "payment_method": nil,
+            "paid": .bool(succeeded), "payment_intent": .string(paymentIntent), "payment_method": .optional(paymentMethod),
             "payment_method_details": [
-                "card": ["brand": "visa", "country": "US", "exp_month": 12, "exp_year": 2034, "funding": "credit", "last4": .string(last4)],
+                "card": ["brand": .string(brand), "country": "US", "exp_month": 12, "exp_year": 2034, "funding": "credit", "last4": .string(last4)],
                 "type": "card",
             ],
             "receipt_email": nil, "receipt_number": nil, "receipt_url": nil, "refunded": .bool(refunded),

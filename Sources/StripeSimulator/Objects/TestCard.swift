@@ -20,6 +20,8 @@ public enum TestCard: Sendable, Hashable {
         /// `generic_decline`, `insufficient_funds` (nil for `incorrect_number`).
         public var declineCode: String?
         public var message: String
+        /// The card field Stripe blames (`exp_month` for an expired card, `cvc`), or nil.
+        public var param: String? = nil
 
         public static let generic = Decline(code: "card_declined", declineCode: "generic_decline", message: "Your card was declined.")
         public static let insufficientFunds = Decline(
@@ -28,6 +30,30 @@ public enum TestCard: Sendable, Hashable {
             message: "Your card has insufficient funds."
         )
         public static let incorrectNumber = Decline(code: "incorrect_number", declineCode: nil, message: "Your card number is incorrect.")
+        public static let lostCard = Decline(code: "card_declined", declineCode: "lost_card", message: "Your card was declined.")
+        public static let stolenCard = Decline(code: "card_declined", declineCode: "stolen_card", message: "Your card was declined.")
+        public static let expiredCard = Decline(
+            code: "expired_card",
+            declineCode: "expired_card",
+            message: "Your card has expired.",
+            param: "exp_month"
+        )
+        public static let incorrectCVC = Decline(
+            code: "incorrect_cvc",
+            declineCode: "incorrect_cvc",
+            message: "Your card's security code is incorrect.",
+            param: "cvc"
+        )
+        public static let processingError = Decline(
+            code: "processing_error",
+            declineCode: "processing_error",
+            message: "An error occurred while processing your card. Try again in a little bit."
+        )
+        public static let velocityExceeded = Decline(
+            code: "card_declined",
+            declineCode: "card_velocity_exceeded",
+            message: "Your card was declined for making repeated attempts too frequently or exceeding its amount limit."
+        )
     }
 
     /// The outcome for `number`; spaces and dashes are ignored.

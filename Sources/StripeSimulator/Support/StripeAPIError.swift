@@ -16,6 +16,8 @@ public struct StripeAPIError: Error, Sendable, Hashable, CustomStringConvertible
     /// A parameter failed validation before the request began to execute: Stripe does not save such answers for
     /// an idempotency key, so the same key can be retried with corrected parameters.
     public var isValidation: Bool
+    /// More members of the error object, as a card error carries `charge`, `payment_intent` and `payment_method`.
+    var attachments: [String: StripeJSON] = [:]
 
     public init(
         status: HTTPResponse.Status,
@@ -46,6 +48,7 @@ public struct StripeAPIError: Error, Sendable, Hashable, CustomStringConvertible
         }
         if let declineCode { error["decline_code"] = .string(declineCode) }
         if let param { error["param"] = .string(param) }
+        for (key, value) in attachments.sorted(by: { $0.key < $1.key }) { error[key] = value }
         return ["error": error]
     }
 

@@ -19,6 +19,7 @@ struct StripeParameters: Sendable {
     func string(_ key: String) throws(StripeAPIError) -> String? { try Self.string(form[key], key) }
     func requiredString(_ key: String) throws(StripeAPIError) -> String { try Self.requiredString(form[key], key) }
     func int(_ key: String) throws(StripeAPIError) -> Int? { try Self.int(form[key], key) }
+    func bool(_ key: String) throws(StripeAPIError) -> Bool? { try Self.bool(form[key], key) }
     func metadata(_ key: String) throws(StripeAPIError) -> [String: String] { try Self.metadata(form[key], key) }
 
     /// `expand[]=a&expand[]=b`, `expand[0]=a`, or one `expand=a`.
@@ -53,6 +54,16 @@ struct StripeParameters: Sendable {
         guard let raw = try string(node, name) else { return nil }
         guard let value = Int(raw.trimmingCharacters(in: .whitespaces)) else { throw .invalidInteger(name, raw) }
         return value
+    }
+
+    /// `true` or `false`, as the SDKs send booleans.
+    static func bool(_ node: StripeForm.Node?, _ name: String) throws(StripeAPIError) -> Bool? {
+        guard let raw = try string(node, name) else { return nil }
+        switch raw {
+        case "true": return true
+        case "false": return false
+        default: throw .invalid(name, "Invalid boolean: \(raw)")
+        }
     }
 
     static func requiredInt(_ node: StripeForm.Node?, _ name: String) throws(StripeAPIError) -> Int {
