@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "Messaging", targets: ["Messaging"]),
         .library(name: "MessagingAMQP", targets: ["MessagingAMQP"]),
         .library(name: "Sagas", targets: ["Sagas"]),
+        .library(name: "Gateway", targets: ["Gateway"]),
     ],
     dependencies: [
         // HTTP server and client
@@ -262,6 +263,15 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // MARK: Gateway: Kong's declarative config (validated with key paths and lines), compiled router, plugin precedence
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "InterchangeCore",
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
 
@@ -525,6 +535,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "InterchangeCore"]
         ),
         .testTarget(
             name: "SagasTests",

@@ -1,0 +1,410 @@
+/// A request as the router sees it.
+public struct RouteRequest: Sendable {
+    public var method: String
+    /// The `Host` header (a port is allowed), nil when absent.
+    public var host: String?
+    /// The request target's path, optionally with `?query`.
+    public var target: String
+    public var headers: [(name: String, value: String)]
+
+    public init(method: String, host: String?, target: String, headers: [(name: String, value: String)] = []) {
+        self.method = method
+        self.host = host
+        self.target = target
+        self.headers = headers
+    }
+}
+
+/// The route chosen for a request and what it means for the upstream request.
+public struct RouteMatch: Hashable, Sendable {
+    public var route: EntityIndex<Route>
+    public var service: EntityIndex<Service>?
+    /// The route path that matched (`/orders` or `~/orders/\d+`), nil for a route without paths.
+    public var matchedPath: String?
+    /// The route host that matched (`*.example.com`), nil for a route without hosts.
+    public var matchedHost: String?
+    /// The path to send upstream (service path + request path per `strip_path`), escaped for the wire.
+    public var upstreamPath: String
+    /// The query string, without `?`, passed through unchanged.
+    public var query: String?
+    /// A regex path's captures: the whole match first, then each group (nil when it did not take part).
+    public var captures: [String?]
+    public var namedCaptures: [String: String]
+}
+
+/// Kong's route matching, compiled: picks the route for a request by method, host, path and headers with the
+/// precedence of Kong's default router (see ``RoutePriority``), without scanning every route.
+///
+/// Routes are indexed by host (exact names in a dictionary, `*.example.com` by suffix, `example.*` by prefix, both
+/// looked up label by label) and, per host, by path prefix in a character trie; only regex paths are tried one by
+/// one (best first, stopping as soon as nothing left can beat the best match).
+///
+/// ```
+/// let router = GatewayRouter(configuration)
+/// if let match = router.match(RouteRequest(method: "GET", host: "api.example.com", target: "/orders/42?x=1")) {
+///     configuration[match.route].name   // "orders"
+///     match.upstreamPath                // "/v1/42" for a service path /v1 and strip_path
+/// }
+/// ```
+public struct GatewayRouter: Sendable {
+    private let configuration: GatewayConfiguration
+    private let matchers: [Matcher]
+    private let exactHosts: [String: Bucket]
+    private let suffixHosts: [String: Bucket]
+    private let prefixHosts: [String: Bucket]
+    private let anyHost: Bucket
+    private let hasHeaderRules: Bool
+
+    /// Compiles the routes of `configuration`; routes of disabled services are left out, as in Kong.
+    public init(_ configuration: GatewayConfiguration) {
+        self.configuration = configuration
+        var matchers: [Matcher] = []
+        for (position, route) in configuration.routes.enumerated() {
+            if let service = route.service, !configuration[service].enabled { continue }
+            matchers.append(contentsOf: Matcher.compile(route, position: position))
+        }
+        var exact: [String: BucketBuilder] = [:]
+        var suffix: [String: BucketBuilder] = [:]
+        var prefix: [String: BucketBuilder] = [:]
+        var any = BucketBuilder()
+        for (id, matcher) in matchers.enumerated() {
+            let route = configuration.routes[matcher.route]
+            if route.hosts.isEmpty {
+                any.add(matcher, id: Int32(id))
+                continue
+            }
+            for host in route.hosts {
+                let (name, port) = splitPort(host)
+                let portSuffix = port.map { ":\($0)" } ?? ""
+                if name.hasPrefix("*.") {
+                    suffix[String(name.dropFirst()) + portSuffix, default: BucketBuilder()].add(matcher, id: Int32(id))
+                } else if name.hasSuffix(".*") {
+                    prefix[String(name.dropLast()) + portSuffix, default: BucketBuilder()].add(matcher, id: Int32(id))
+                } else {
+                    exact[String(name) + portSuffix, default: BucketBuilder()].add(matcher, id: Int32(id))
+                }
+            }
+        }
+        let order: (Int32, Int32) -> Bool = { matchers[Int($0)].priority < matchers[Int($1)].priority }
+        self.matchers = matchers
+        self.exactHosts = exact.mapValues { $0.build(order) }
+        self.suffixHosts = suffix.mapValues { $0.build(order) }
+        self.prefixHosts = prefix.mapValues { $0.build(order) }
+        self.anyHost = any.build(order)
+        self.hasHeaderRules = matchers.contains { !$0.headers.isEmpty }
+    }
+
+    /// The best route for `request`, or nil when none matches (Kong answers 404 "no Route matched").
+    public func match(_ request: RouteRequest) -> RouteMatch? {
+        let (rawPath, query) = splitQuery(request.target)
+        let path = PathNormalization.normalize(rawPath)
+        let context = Context(
+            method: request.method,
+            path: path,
+            headers: hasHeaderRules ? request.headers.map { ($0.name.lowercased(), $0.value.lowercased()) } : []
+        )
+        var best: Candidate?
+        let host = request.host.map(normalizeHost)
+        if let host {
+            let (name, port) = splitPort(host)
+            let withPort = port.map { "\(name):\($0)" }
+            for key in [String(name), withPort].compactMap({ $0 }) {
+                if let bucket = exactHosts[key] { search(bucket, context, host: nil, &best) }
+            }
+            if !suffixHosts.isEmpty || !prefixHosts.isEmpty {
+                var index = name.startIndex
+                while let dot = name[index...].firstIndex(of: ".") {
+                    // `*.example.com` needs at least one character before `.example.com`; `example.*` one after.
+                    if dot > name.startIndex {
+                        let suffix = name[dot...]
+                        for key in [String(suffix), port.map { "\(suffix):\($0)" }].compactMap({ $0 }) {
+                            if let bucket = suffixHosts[key] { search(bucket, context, host: "*" + key, &best) }
+                        }
+                    }
+                    if name.index(after: dot) < name.endIndex {
+                        let prefix = name[...dot]
+                        for key in [String(prefix), port.map { "\(prefix):\($0)" }].compactMap({ $0 }) {
+                            if let bucket = prefixHosts[key] { search(bucket, context, host: key + "*", &best) }
+                        }
+                    }
+                    index = name.index(after: dot)
+                }
+            }
+        }
+        search(anyHost, context, host: nil, &best)
+        guard let best else { return nil }
+        return makeMatch(best, context, host: host, query: query)
+    }
+
+    // MARK: Search
+
+    private struct Context {
+        let method: String
+        let path: String
+        /// Lower-cased (name, value) pairs; empty when no route has header conditions.
+        let headers: [(String, String)]
+    }
+
+    private struct Candidate {
+        let matcher: Int32
+        let priority: RoutePriority
+        let matchedPath: String?
+        let matchedHost: String?
+        let postfix: Substring
+        let captures: [String?]
+        let namedCaptures: [String: String]
+    }
+
+    private func search(_ bucket: Bucket, _ context: Context, host: String?, _ best: inout Candidate?) {
+        let pathBytes = context.path.utf8
+        bucket.prefixes.forEachPrefix(of: pathBytes) { length, list in
+            for id in list {
+                let matcher = matchers[Int(id)]
+                if let best, !(matcher.priority < best.priority) { break }
+                guard matcher.accepts(context.method, context.headers) else { continue }
+                let prefix = String(context.path.utf8.prefix(length))!
+                best = Candidate(
+                    matcher: id,
+                    priority: matcher.priority,
+                    matchedPath: prefix,
+                    matchedHost: host,
+                    postfix: Substring(context.path.utf8.dropFirst(length)),
+                    captures: [],
+                    namedCaptures: [:]
+                )
+                break
+            }
+        }
+        for id in bucket.regexes {
+            let matcher = matchers[Int(id)]
+            if let best, !(matcher.priority < best.priority) { break }
+            guard matcher.accepts(context.method, context.headers) else { continue }
+            for pattern in matcher.regexes {
+                guard let found = pattern.regex.anchoredMatch(in: context.path) else { continue }
+                best = Candidate(
+                    matcher: id,
+                    priority: matcher.priority,
+                    matchedPath: pattern.source,
+                    matchedHost: host,
+                    postfix: context.path[found.range.upperBound...],
+                    captures: found.captures,
+                    namedCaptures: found.named
+                )
+                break
+            }
+            if best?.matcher == id { break }
+        }
+        for id in bucket.pathless {
+            let matcher = matchers[Int(id)]
+            if let best, !(matcher.priority < best.priority) { break }
+            guard matcher.accepts(context.method, context.headers) else { continue }
+            best = Candidate(
+                matcher: id,
+                priority: matcher.priority,
+                matchedPath: nil,
+                matchedHost: host,
+                postfix: "",
+                captures: [],
+                namedCaptures: [:]
+            )
+            break
+        }
+    }
+
+    private func makeMatch(_ candidate: Candidate, _ context: Context, host: String?, query: Substring?) -> RouteMatch {
+        let matcher = matchers[Int(candidate.matcher)]
+        let route = configuration.routes[matcher.route]
+        let servicePath = route.service.flatMap { configuration[$0].path } ?? "/"
+        let postfix = matcher.hasPaths ? UpstreamPath.sanitize(candidate.postfix) : Substring(context.path)
+        let upstream = UpstreamPath.build(
+            servicePath: servicePath,
+            requestPath: context.path,
+            postfix: postfix,
+            stripPath: route.stripPath && matcher.hasPaths
+        )
+        var matchedHost = candidate.matchedHost
+        if matchedHost == nil, !route.hosts.isEmpty, let host {
+            let (name, port) = splitPort(host)
+            matchedHost = route.hosts.first { $0 == host || $0 == String(name) || (port != nil && $0 == "\(name):\(port!)") }
+        }
+        return RouteMatch(
+            route: EntityIndex(matcher.route),
+            service: route.service,
+            matchedPath: candidate.matchedPath,
+            matchedHost: matchedHost,
+            upstreamPath: PathNormalization.escapeForWire(upstream),
+            query: query.map(String.init),
+            captures: candidate.captures,
+            namedCaptures: candidate.namedCaptures
+        )
+    }
+}
+
+// MARK: Compiled pieces
+
+/// One route, or one path group of it (Kong splits a route whose paths differ in kind or length, so each part
+/// sorts by its own prefix length).
+private struct Matcher: Sendable {
+    let route: Int
+    let priority: RoutePriority
+    let methods: Set<String>
+    let headers: [HeaderRule]
+    let prefixes: [String]
+    let regexes: [PathRegex]
+    let hasPaths: Bool
+
+    static func compile(_ route: Route, position: Int) -> [Matcher] {
+        let headers = route.headers.sorted { $0.key < $1.key }.map { HeaderRule(name: $0.key, values: $0.value) }
+        let conditionCount = [!route.methods.isEmpty, !route.hosts.isEmpty, !route.headers.isEmpty, !route.paths.isEmpty].filter { $0 }.count
+        let plainHostsOnly = !route.hosts.isEmpty && !route.hosts.contains { $0.contains("*") }
+        func matcher(prefixes: [String], regexes: [PathRegex], length: Int) -> Matcher {
+            Matcher(
+                route: position,
+                priority: RoutePriority(
+                    conditionCount: conditionCount,
+                    plainHostsOnly: plainHostsOnly,
+                    headerCount: headers.count,
+                    isRegex: !regexes.isEmpty,
+                    regexPriority: regexes.isEmpty ? 0 : route.regexPriority,
+                    prefixLength: length,
+                    declarationOrder: position
+                ),
+                methods: Set(route.methods),
+                headers: headers,
+                prefixes: prefixes,
+                regexes: regexes,
+                hasPaths: !route.paths.isEmpty
+            )
+        }
+        if route.paths.isEmpty { return [matcher(prefixes: [], regexes: [], length: 0)] }
+        var result: [Matcher] = []
+        let regexes = route.paths.filter { $0.hasPrefix("~") }.compactMap(PathRegex.init)
+        if !regexes.isEmpty { result.append(matcher(prefixes: [], regexes: regexes, length: 0)) }
+        let prefixes = route.paths.filter { !$0.hasPrefix("~") }
+        var lengths: [Int] = []
+        for prefix in prefixes where !lengths.contains(prefix.utf8.count) { lengths.append(prefix.utf8.count) }
+        for length in lengths {
+            result.append(matcher(prefixes: prefixes.filter { $0.utf8.count == length }, regexes: [], length: length))
+        }
+        return result
+    }
+
+    func accepts(_ method: String, _ requestHeaders: [(String, String)]) -> Bool {
+        if !methods.isEmpty, !methods.contains(method) { return false }
+        for rule in headers where !rule.matches(requestHeaders) { return false }
+        return true
+    }
+}
+
+/// A route's header condition: the request must carry the header with one of the values (case-insensitive), or a
+/// value matching one of the `~*` regexes.
+private struct HeaderRule: Sendable {
+    let name: String
+    let values: Set<String>
+    let patterns: [CaseInsensitivePattern]
+
+    init(name: String, values: [String]) {
+        self.name = name
+        self.values = Set(values.filter { !$0.hasPrefix("~*") }.map { $0.lowercased() })
+        self.patterns = values.filter { $0.hasPrefix("~*") }.compactMap { CaseInsensitivePattern(String($0.dropFirst(2))) }
+    }
+
+    func matches(_ requestHeaders: [(String, String)]) -> Bool {
+        requestHeaders.contains { header in
+            header.0 == name && (values.contains(header.1) || patterns.contains { $0.matches(header.1) })
+        }
+    }
+}
+
+/// A compiled `~` path: matched from the start of the normalized path, as Kong anchors it.
+private struct PathRegex: @unchecked Sendable {
+    // `Regex<AnyRegexOutput>` is not declared Sendable; this one is built once, never mutated, and matching does not
+    // mutate it (each match creates its own state), so sharing it across threads is safe.
+    let source: String
+    let regex: Regex<AnyRegexOutput>
+
+    init?(_ path: String) {
+        guard let regex = try? Regex(String(path.dropFirst())) else { return nil }
+        self.source = path
+        self.regex = regex
+    }
+}
+
+private struct CaseInsensitivePattern: @unchecked Sendable {
+    // As for PathRegex: built once, immutable, matching keeps no shared state.
+    let regex: Regex<AnyRegexOutput>
+
+    init?(_ pattern: String) {
+        guard let regex = try? Regex(pattern).ignoresCase() else { return nil }
+        self.regex = regex
+    }
+
+    func matches(_ value: String) -> Bool { (try? regex.firstMatch(in: value)) != nil }
+}
+
+extension Regex<AnyRegexOutput> {
+    fileprivate func anchoredMatch(in path: String) -> (range: Range<String.Index>, captures: [String?], named: [String: String])? {
+        guard let match = try? self.prefixMatch(in: path) else { return nil }
+        var captures: [String?] = []
+        var named: [String: String] = [:]
+        for element in match.output {
+            let text = element.substring.map(String.init)
+            captures.append(text)
+            if let name = element.name, let text { named[name] = text }
+        }
+        return (match.range, captures, named)
+    }
+}
+
+private struct Bucket: Sendable {
+    let prefixes: PathTrie
+    let regexes: [Int32]
+    let pathless: [Int32]
+}
+
+private struct BucketBuilder {
+    var prefixes = PathTrie()
+    var regexes: [Int32] = []
+    var pathless: [Int32] = []
+
+    mutating func add(_ matcher: Matcher, id: Int32) {
+        if !matcher.hasPaths {
+            pathless.append(id)
+        } else if !matcher.regexes.isEmpty {
+            regexes.append(id)
+        } else {
+            for prefix in matcher.prefixes { prefixes.insert(prefix, matcher: id) }
+        }
+    }
+
+    func build(_ order: (Int32, Int32) -> Bool) -> Bucket {
+        var trie = prefixes
+        trie.sortLists(by: order)
+        return Bucket(prefixes: trie, regexes: regexes.sorted(by: order), pathless: pathless.sorted(by: order))
+    }
+}
+
+/// `host:port` → (host, port); IPv6 literals in brackets keep their brackets off.
+private func splitPort(_ host: String) -> (Substring, Substring?) {
+    if host.hasPrefix("[") {
+        guard let close = host.firstIndex(of: "]") else { return (host[...], nil) }
+        let name = host[host.index(after: host.startIndex)..<close]
+        let rest = host[host.index(after: close)...]
+        return (name, rest.hasPrefix(":") ? rest.dropFirst() : nil)
+    }
+    guard let colon = host.lastIndex(of: ":"), !host[..<colon].contains(":") else { return (host[...], nil) }
+    return (host[..<colon], host[host.index(after: colon)...])
+}
+
+private func normalizeHost(_ host: String) -> String {
+    var lowered = host.lowercased()
+    if lowered.hasSuffix(".") { lowered.removeLast() }
+    let (name, port) = splitPort(lowered)
+    if name.hasSuffix("."), let port { return "\(name.dropLast()):\(port)" }
+    return lowered
+}
+
+private func splitQuery(_ target: String) -> (Substring, Substring?) {
+    guard let mark = target.firstIndex(of: "?") else { return (target[...], nil) }
+    return (target[..<mark], target[target.index(after: mark)...])
+}
