@@ -16,7 +16,69 @@ extension ComponentCatalog {
         "users.database", "inventory.database", "payments.database", "orders.database", "fulfillment.sagaStyle",
         "orders.usersBaseURL", "orders.inventoryBaseURL",
         "orders.saga.reserveTimeoutMs", "orders.saga.chargeTimeoutMs", "orders.saga.maxAttempts", "payments.simulated.timeoutMs",
+        "payments.provider", "payments.stripe.apiBase", "payments.stripe.secretKey", "payments.stripe.paymentMethod",
     ]
+
+    /// The payment provider's settings (listed in ``fulfillmentKeys`` too) and their environment variables.
+    static let paymentsProviderKeys: [(key: String, environment: [String])] = [
+        ("payments.provider", ["INTERCHANGE_PAYMENTS_PROVIDER"]),
+        ("payments.stripe.apiBase", ["INTERCHANGE_PAYMENTS_STRIPE_API_BASE"]),
+        ("payments.stripe.secretKey", ["INTERCHANGE_PAYMENTS_STRIPE_SECRET_KEY"]),
+        ("payments.stripe.paymentMethod", ["INTERCHANGE_PAYMENTS_STRIPE_PAYMENT_METHOD"]),
+    ]
+
+    /// `simulated`, unless `payments.provider` is `stripe`. With `stripe`, `payments.stripe.apiBase` is where Stripe
+    /// is (`https://api.stripe.com`, or `interchange serve stripe-sim`'s URL); under `up`, while the Stripe simulator
+    /// runs there (no `STRIPE_SECRET_KEY`), it defaults to that simulator at `/sim/stripe` and
+    /// `payments.stripe.secretKey` to the simulator's key (`stripeSim.apiKey`). `payments.stripe.paymentMethod`
+    /// (default `pm_card_visa`) is the test payment method every charge is confirmed with — a decline method
+    /// (`pm_card_chargeDeclined`) makes every charge decline. The key comes from the settings or the environment and
+    /// is never logged; an error names the field and where its value came from, not the value.
+    static func paymentsConfiguration(_ context: ComponentContext, simulated: PaymentsConfiguration) throws -> PaymentsConfiguration {
+        let sources = context.settings.sources
+        func value(_ key: String) -> ConfigurationSources.Value? {
+            paymentsProviderKeys.first { $0.key == key }.flatMap { sources.value($0.key, environmentNames: $0.environment) }
+        }
+        func text(_ key: String) -> String? { value(key)?.text.trimmingCharacters(in: .whitespaces).nonEmpty }
+        let provider = text("payments.provider") ?? "simulated"
+        guard provider != "simulated" else { return simulated }
+        guard provider == "stripe" else {
+            throw ConfigurationError(
+                field: "payments.provider",
+                reason: "'\(provider)' is not simulated or stripe",
+                source: value("payments.provider")?.source
+            )
+        }
+        let embeddedSimulator = context.isEmbedded && stripeSimulator.includedInUp(context.settings)
+        let apiBase = text("payments.stripe.apiBase")
+        guard apiBase != nil || embeddedSimulator else {
+            throw ConfigurationError(
+                field: "payments.stripe.apiBase",
+                reason: "is required with payments.provider stripe unless the Stripe simulator runs in this process (up without STRIPE_SECRET_KEY)",
+                source: value("payments.provider")?.source
+            )
+        }
+        let simulatorKey = sources.string("stripeSim.apiKey", environment: ["INTERCHANGE_STRIPE_SIM_API_KEY"], default: "sk_test_interchange")
+        guard let secretKey = text("payments.stripe.secretKey") ?? (apiBase == nil ? simulatorKey : nil) else {
+            throw ConfigurationError(
+                field: "payments.stripe.secretKey",
+                reason: "is required with payments.stripe.apiBase (INTERCHANGE_PAYMENTS_STRIPE_SECRET_KEY)",
+                source: value("payments.stripe.apiBase")?.source
+            )
+        }
+        var configuration = simulated
+        configuration.provider = .stripe(
+            .init(secretKey: secretKey, paymentMethod: text("payments.stripe.paymentMethod") ?? "pm_card_visa"),
+            apiBase: apiBase.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        )
+        do {
+            try configuration.validate()
+        } catch var error as ConfigurationError {
+            error.source = error.source ?? value(error.field)?.source
+            throw error
+        }
+        return configuration
+    }
 
     /// Opens the service's database and builds the component with it; the database is closed again when building
     /// fails (the component closes it otherwise, when its services stop).
@@ -97,12 +159,13 @@ extension ComponentCatalog {
                 range: 1...3_600_000
             )
             let configuration = PaymentsConfiguration(provider: .simulated(timeout: .milliseconds(timeoutMs)))
+            let provided = try paymentsConfiguration(context, simulated: configuration)
             let transport = try await context.events.transport()
             return try await withServiceDatabase("payments", context) { database in
                 try await PaymentsComponent.make(
                     database: database,
                     transport: transport,
-                    configuration: configuration,
+                    configuration: provided,
                     logger: context.logger,
                     selfBaseURL: context.selfBaseURL
                 )
@@ -163,4 +226,8 @@ extension ComponentCatalog {
     static let fulfillmentEntries: [Entry] = [users, inventory, payments, orders]
 
     static let messagingKeys = SharedEventTransport.keys
+}
+
+extension String {
+    fileprivate var nonEmpty: String? { isEmpty ? nil : self }
 }

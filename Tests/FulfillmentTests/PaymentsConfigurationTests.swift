@@ -46,6 +46,22 @@ struct PaymentsConfigurationTests {
         )
     }
 
+    @Test func theStripePaymentMethodMustBeAPaymentMethodID() async throws {
+        let base = "https://api.stripe.com"
+        for bad in ["card_visa", "pm_", "pm_card visa", "4242424242424242"] {
+            #expect(
+                try await Self.field(of: .init(provider: .stripe(.init(secretKey: "sk_test_interchange", paymentMethod: bad), apiBase: base)))
+                    == "payments.stripe.paymentMethod",
+                "\(bad)"
+            )
+        }
+        #expect(
+            try await Self.field(
+                of: .init(provider: .stripe(.init(secretKey: "sk_test_interchange", paymentMethod: "pm_card_chargeDeclined"), apiBase: base))
+            ) == nil
+        )
+    }
+
     @Test func theSimulatedProvidersTimeoutAndTheAttemptsMustBePositive() async throws {
         #expect(try await Self.field(of: .init(provider: .simulated(timeout: .zero))) == "payments.simulated.timeout")
         #expect(try await Self.field(of: .init(provider: .simulated(settings: .init(latency: .milliseconds(-1))))) == "payments.simulated.latency")

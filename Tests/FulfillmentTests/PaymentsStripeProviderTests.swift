@@ -12,11 +12,10 @@ import Testing
 
 @testable import FulfillmentPayments
 
-/// The Stripe adapter. Refunds run against Interchange's Stripe simulator (a payment intent made by paying a
-/// Checkout session there). The simulator has no `POST /v1/payment_intents` (it makes intents only when a Checkout
-/// session is paid), so the charge is tested (1) against the simulator for what it answers today — Stripe's 404
-/// for an unrecognized URL, a rejection, not a charge — and (2) against a scripted server answering in Stripe's
-/// documented PaymentIntent shapes, for the wire format, the idempotency key across retries and declines.
+/// The Stripe adapter against Interchange's Stripe simulator, over real HTTP: charges are PaymentIntents created and
+/// confirmed there with a Stripe test payment method, declines come from Stripe's decline test methods, refunds
+/// refund those intents. A scripted server stands in only for what the simulator never answers — a 5xx, a slow
+/// answer (see each test).
 @Suite(.timeLimit(.minutes(1)))
 struct PaymentsStripeProviderTests {
     static let key = "sk_test_interchange"
@@ -40,17 +39,6 @@ struct PaymentsStripeProviderTests {
         }
     }
 
-    static func post(_ url: String, form: String) async throws -> [String: Any] {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(key)")
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        request.body = .bytes(ByteBuffer(string: form))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        return try #require(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])
-    }
-
     static func get(_ url: String) async throws -> [String: Any] {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Authorization", value: "Bearer \(key)")
@@ -59,115 +47,214 @@ struct PaymentsStripeProviderTests {
         return try #require(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])
     }
 
-    /// A payment intent of `amount` cents, made the only way the simulator makes one: a paid Checkout session.
-    static func paidIntent(at base: String, amount: Int) async throws -> String {
-        let session = try await post(
-            base + "/v1/checkout/sessions",
-            form: "mode=payment&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=\(amount)"
-                + "&line_items[0][price_data][product_data][name]=Order&line_items[0][quantity]=1&success_url=http://127.0.0.1/ok"
+    /// The simulator's payment intents, newest first.
+    static func intents(at base: String) async throws -> [[String: Any]] {
+        try #require(try await get(base + "/v1/payment_intents?limit=100")["data"] as? [[String: Any]])
+    }
+
+    static func provider(
+        base: String,
+        paymentMethod: String = "pm_card_visa",
+        policy: HostPolicy = StripePaymentProvider.defaultPolicy
+    ) throws -> StripePaymentProvider {
+        try StripePaymentProvider(
+            configuration: .init(secretKey: key, paymentMethod: paymentMethod, policy: policy),
+            apiBase: { base },
+            logger: LoopbackServer.quietLogger
         )
-        let id = try #require(session["id"] as? String)
-        let paid = try await post(base + "/_sim/checkout/sessions/\(id)/pay", form: "card=4242424242424242")
-        #expect(paid["outcome"] as? String == "succeeded")
-        let intent = try #require(paid["payment_intent"] as? [String: Any])
-        return try #require(intent["id"] as? String)
     }
 
-    static func provider(base: String, policy: HostPolicy = StripePaymentProvider.defaultPolicy) throws -> StripePaymentProvider {
-        try StripePaymentProvider(configuration: .init(secretKey: key, policy: policy), apiBase: { base }, logger: LoopbackServer.quietLogger)
-    }
-
-    @Test func aRefundAtTheSimulatorIsMadeOnceHoweverOftenItIsAsked() async throws {
+    @Test func aChargeIsOneSucceededPaymentIntentHoweverOftenItIsAsked() async throws {
         try await Self.withSimulator { base in
-            let intent = try await Self.paidIntent(at: base, amount: 1450)
             let stripe = try Self.provider(base: base)
-            let request = RefundRequest(orderID: "o-stripe-1", providerPaymentID: intent, amountCents: 1450)
+            let request = ChargeRequest(orderID: "o-stripe-1", userID: "u-1", amountCents: 1450, currency: "usd")
+            let first = try await stripe.charge(request)
+            // The handler's retry after a lost answer, and the lookup before refunding a timed-out charge.
+            let again = try await stripe.charge(request)
+            let found = try await stripe.findCharge(request)
+            try await stripe.shutdown()
+
+            guard case .charged(let charge) = first else {
+                Issue.record("not charged: \(first)")
+                return
+            }
+            #expect(charge.providerPaymentID.hasPrefix("pi_"))
+            #expect(again == first)
+            #expect(found == first)
+            let intents = try await Self.intents(at: base)
+            #expect(intents.count == 1)
+            let intent = try #require(intents.first)
+            #expect(intent["id"] as? String == charge.providerPaymentID)
+            #expect(intent["status"] as? String == "succeeded")
+            #expect(intent["amount"] as? Int == 1450)
+            #expect(intent["description"] as? String == "Interchange order o-stripe-1")
+            #expect((intent["metadata"] as? [String: Any])?["order_id"] as? String == "o-stripe-1")
+            #expect((intent["metadata"] as? [String: Any])?["user_id"] as? String == "u-1")
+            let charges = try #require(try await Self.get(base + "/v1/charges?payment_intent=\(charge.providerPaymentID)")["data"] as? [Any])
+            #expect(charges.count == 1)
+        }
+    }
+
+    @Test(
+        arguments: [
+            ("pm_card_chargeDeclined", "generic_decline"),
+            ("pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds"),
+            ("pm_card_chargeDeclinedExpiredCard", "expired_card"),
+        ]
+    )
+    func aConfiguredDeclinePaymentMethodIsADeclineWithStripesCode(paymentMethod: String, code: String) async throws {
+        try await Self.withSimulator { base in
+            let stripe = try Self.provider(base: base, paymentMethod: paymentMethod)
+            let request = ChargeRequest(orderID: "o-declined", userID: "u-1", amountCents: 990, currency: "usd")
+            let outcome = try await stripe.charge(request)
+            let again = try await stripe.charge(request)
+            try await stripe.shutdown()
+            guard case .declined(let decline) = outcome else {
+                Issue.record("not declined: \(outcome)")
+                return
+            }
+            #expect(decline.code == code)
+            #expect(!decline.message.isEmpty)
+            #expect(again == outcome)
+            let intents = try await Self.intents(at: base)
+            #expect(intents.count == 1)
+            #expect(intents.first?["status"] as? String == "requires_payment_method")
+        }
+    }
+
+    @Test func theSameOrderChargedForAnotherAmountIsRejectedNotChargedTwice() async throws {
+        try await Self.withSimulator { base in
+            let stripe = try Self.provider(base: base)
+            _ = try await stripe.charge(ChargeRequest(orderID: "o-stripe-2", userID: "u-1", amountCents: 1450, currency: "usd"))
+            let error = await #expect(throws: PaymentProviderError.self) {
+                try await stripe.charge(ChargeRequest(orderID: "o-stripe-2", userID: "u-1", amountCents: 9999, currency: "usd"))
+            }
+            try await stripe.shutdown()
+            #expect(error?.code == .rejected)
+            #expect(error?.message.contains("idempotency_error") == true)
+            #expect(try await Self.intents(at: base).count == 1)
+        }
+    }
+
+    @Test func aChargeIsRefundedOnceHoweverOftenTheRefundIsAsked() async throws {
+        try await Self.withSimulator { base in
+            let stripe = try Self.provider(base: base)
+            let outcome = try await stripe.charge(ChargeRequest(orderID: "o-stripe-3", userID: "u-1", amountCents: 1450, currency: "usd"))
+            guard case .charged(let charge) = outcome else {
+                try await stripe.shutdown()
+                Issue.record("not charged: \(outcome)")
+                return
+            }
+            let request = RefundRequest(orderID: "o-stripe-3", providerPaymentID: charge.providerPaymentID, amountCents: 1450)
             let first = try await stripe.refund(request)
             let again = try await stripe.refund(request)
             try await stripe.shutdown()
             #expect(first.refundID.hasPrefix("re_"))
             #expect(first.amountCents == 1450)
             #expect(again == first)
-            let refunds = try await Self.get(base + "/v1/refunds?payment_intent=\(intent)")
-            let data = try #require(refunds["data"] as? [[String: Any]])
-            #expect(data.count == 1)
-            #expect((data.first?["metadata"] as? [String: Any])?["order_id"] as? String == "o-stripe-1")
+            let refunds = try #require(
+                try await Self.get(base + "/v1/refunds?payment_intent=\(charge.providerPaymentID)")["data"] as? [[String: Any]]
+            )
+            #expect(refunds.count == 1)
+            #expect((refunds.first?["metadata"] as? [String: Any])?["order_id"] as? String == "o-stripe-3")
+            let stored = try await Self.get(base + "/v1/charges?payment_intent=\(charge.providerPaymentID)")
+            #expect((stored["data"] as? [[String: Any]])?.first?["refunded"] as? Bool == true)
         }
     }
 
-    @Test func aRefundOfAnUnknownIntentIsRejectedNotRetried() async throws {
+    @Test func aRefundOfADeclinedOrUnknownIntentIsRejectedNotRetried() async throws {
         try await Self.withSimulator { base in
+            let declining = try Self.provider(base: base, paymentMethod: "pm_card_chargeDeclined")
+            _ = try await declining.charge(ChargeRequest(orderID: "o-stripe-4", userID: "u-1", amountCents: 100, currency: "usd"))
+            try await declining.shutdown()
+            let declinedIntent = try #require(try await Self.intents(at: base).first?["id"] as? String)
             let stripe = try Self.provider(base: base)
+            for intent in [declinedIntent, "pi_missing"] {
+                let error = await #expect(throws: PaymentProviderError.self) {
+                    try await stripe.refund(RefundRequest(orderID: "o-\(intent)", providerPaymentID: intent, amountCents: 100))
+                }
+                #expect(error?.code == .rejected)
+            }
+            try await stripe.shutdown()
+        }
+    }
+
+    @Test func aPaymentMethodStripeDoesNotKnowIsRejectedNamingIt() async throws {
+        try await Self.withSimulator { base in
+            let stripe = try Self.provider(base: base, paymentMethod: "pm_card_typo")
             let error = await #expect(throws: PaymentProviderError.self) {
-                try await stripe.refund(RefundRequest(orderID: "o-x", providerPaymentID: "pi_missing", amountCents: 100))
+                try await stripe.charge(ChargeRequest(orderID: "o-stripe-5", userID: "u-1", amountCents: 100, currency: "usd"))
             }
             try await stripe.shutdown()
             #expect(error?.code == .rejected)
+            #expect(error?.message.contains("pm_card_typo") == true)
+            #expect(try await Self.intents(at: base).isEmpty)
         }
     }
 
-    @Test func theSimulatorCannotCreateAPaymentIntentSoAChargeThereIsRejected() async throws {
-        try await Self.withSimulator { base in
-            let stripe = try Self.provider(base: base)
-            let error = await #expect(throws: PaymentProviderError.self) {
-                try await stripe.charge(ChargeRequest(orderID: "o-sim", userID: "u-1", amountCents: 100, currency: "usd"))
-            }
-            try await stripe.shutdown()
-            #expect(error?.code == .rejected)
-            #expect(error?.message.contains("404") == true)
-        }
-    }
+    // MARK: What the simulator cannot produce
 
-    @Test func aChargeCreatesAndConfirmsOnePaymentIntentAcrossRetriesWithTheOrdersKey() async throws {
+    /// Scripted: the simulator never answers 5xx, so Stripe failing once (then answering) is played by a script. The
+    /// adapter retries with the order's key and the same form — the key is what makes real Stripe answer the retry
+    /// with the first intent.
+    @Test func aRetryAfterA5xxSendsTheSameKeyAndForm() async throws {
         try await ScriptedHTTPServer.withServer { server in
             server.enqueue(
                 "/v1/payment_intents",
                 .status(503),
                 .json(#"{"id":"pi_123","object":"payment_intent","status":"succeeded","amount":1450,"currency":"usd"}"#)
             )
-            let stripe = try Self.provider(
-                base: server.baseURL,
-                policy: HostPolicy(
-                    name: "stripe",
-                    retry: RetryPolicy(
-                        maxAttempts: 3,
-                        backoff: try .exponential(initial: .milliseconds(1), maxDelay: .milliseconds(5), jitter: .none),
-                        retryableStatuses: [503]
-                    )
-                )
-            )
+            let stripe = try Self.provider(base: server.baseURL, policy: Self.fastRetries(maxAttempts: 3))
             let request = ChargeRequest(orderID: "o-42", userID: "u-1", amountCents: 1450, currency: "usd")
-            #expect(try await stripe.charge(request) == .charged(.init(providerPaymentID: "pi_123")))
-            // The handler's own retry (after a lost answer) sends the same key again.
             #expect(try await stripe.charge(request) == .charged(.init(providerPaymentID: "pi_123")))
             try await stripe.shutdown()
             let calls = server.requests(to: "/v1/payment_intents")
-            #expect(calls.count == 3)
+            #expect(calls.count == 2)
             #expect(Set(calls.map { $0.headers[HTTPField.Name("Idempotency-Key")!] }) == ["interchange-fulfillment-charge-o-42"])
+            #expect(Set(calls.map(\.body)).count == 1)
             #expect(calls.allSatisfy { $0.headers[.authorization] == "Bearer \(Self.key)" })
-            let form = try #require(calls.first?.body)
-            for field in [
-                "amount=1450", "currency=usd", "payment_method=pm_card_visa", "confirm=true", "metadata%5Border_id%5D=o-42",
-                "automatic_payment_methods%5Ballow_redirects%5D=never",
-            ] {
-                #expect(form.contains(field), "missing \(field) in \(form)")
-            }
         }
     }
 
-    @Test func aCardErrorIsADeclineWithStripesDeclineCode() async throws {
+    /// Scripted: Stripe answering 5xx through every retry (the simulator never does) leaves the outcome unknown.
+    @Test func stripeStill5xxAfterTheRetriesIsUnavailable() async throws {
         try await ScriptedHTTPServer.withServer { server in
-            server.enqueue(
-                "/v1/payment_intents",
-                .json(
-                    #"{"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card has insufficient funds."}}"#,
-                    status: .init(code: 402)
-                )
-            )
-            let stripe = try Self.provider(base: server.baseURL)
-            let outcome = try await stripe.charge(ChargeRequest(orderID: "o-43", userID: "u-1", amountCents: 100, currency: "usd"))
+            server.enqueue("/v1/payment_intents", .status(500))
+            let stripe = try Self.provider(base: server.baseURL, policy: Self.fastRetries(maxAttempts: 2))
+            let error = await #expect(throws: PaymentProviderError.self) {
+                try await stripe.charge(ChargeRequest(orderID: "o-43", userID: "u-1", amountCents: 100, currency: "usd"))
+            }
             try await stripe.shutdown()
-            #expect(outcome == .declined(.init(code: "insufficient_funds", message: "Your card has insufficient funds.")))
+            #expect(error?.code == .unavailable)
+            #expect(server.requests(to: "/v1/payment_intents").count == 2)
         }
+    }
+
+    /// Scripted: the simulator answers at once, so a Stripe slower than the attempt timeout is a script's delayed
+    /// reply (300 ms against a 50 ms limit): a timeout, whose charge may exist.
+    @Test func aStripeSlowerThanTheTimeoutIsATimeout() async throws {
+        try await ScriptedHTTPServer.withServer { server in
+            server.enqueue("/v1/payment_intents", .init(status: .ok, body: "{}", delay: .milliseconds(300)))
+            let stripe = try Self.provider(
+                base: server.baseURL,
+                policy: HostPolicy(name: "stripe", retry: RetryPolicy(maxAttempts: 1), attemptTimeout: .milliseconds(50))
+            )
+            let error = await #expect(throws: PaymentProviderError.self) {
+                try await stripe.charge(ChargeRequest(orderID: "o-44", userID: "u-1", amountCents: 100, currency: "usd"))
+            }
+            try await stripe.shutdown()
+            #expect(error?.code == .timeout)
+        }
+    }
+
+    static func fastRetries(maxAttempts: Int) throws -> HostPolicy {
+        HostPolicy(
+            name: "stripe",
+            retry: RetryPolicy(
+                maxAttempts: maxAttempts,
+                backoff: try .exponential(initial: .milliseconds(1), maxDelay: .milliseconds(5), jitter: .none),
+                retryableStatuses: Set(500...599)
+            )
+        )
     }
 }

@@ -14,11 +14,12 @@ import json
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Any, Iterator, List, Tuple
 
 import pytest
 import stripe
@@ -339,3 +340,78 @@ def test_trigger_fires_an_event_through_the_api(interchange_bin: Path, client: s
     )
     assert unknown.returncode != 0
     assert "checkout.session.completed" in unknown.stderr
+
+
+# --- fulfillment's payments service charging through the embedded simulator under `interchange up` ---------------
+
+ORDER_TIMEOUT_S = 60
+
+
+def call(method: str, url: str, body: dict | None = None) -> Tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def place_and_wait(base: str, email: str) -> Tuple[str, dict]:
+    """Registers a user, orders one unit of a seeded SKU, and waits (bounded) until the order is final."""
+    status, user = call("POST", f"{base}/users/api/users", {"name": "Stripe Payer", "email": email})
+    assert status == 201, user
+    status, stock = call("GET", f"{base}/inventory/api/stock")
+    assert status == 200, stock
+    sku = next(item["sku"] for item in stock if item["available"] > 0)
+    status, order = call("POST", f"{base}/orders/api/orders", {"userId": user["id"], "lines": [{"sku": sku, "quantity": 1}]})
+    assert status == 202, order
+    deadline = time.monotonic() + ORDER_TIMEOUT_S
+    while time.monotonic() < deadline:
+        _, current = call("GET", f"{base}/orders/api/orders/{order['id']}")
+        if current.get("status") in ("CONFIRMED", "CANCELLED"):
+            return order["id"], current
+        time.sleep(0.1)
+    pytest.fail(f"order {order['id']} not final within {ORDER_TIMEOUT_S} s", pytrace=False)
+
+
+@pytest.mark.parametrize(
+    ("payment_method", "final", "intent_status"),
+    [("pm_card_visa", "CONFIRMED", "succeeded"), ("pm_card_chargeDeclinedInsufficientFunds", "CANCELLED", "requires_payment_method")],
+)
+def test_up_with_the_stripe_provider_charges_orders_at_the_embedded_simulator(
+    interchange_bin: Path, tmp_path: Path, payment_method: str, final: str, intent_status: str
+) -> None:
+    env = {"INTERCHANGE_PAYMENTS_PROVIDER": "stripe", "INTERCHANGE_PAYMENTS_STRIPE_PAYMENT_METHOD": payment_method}
+    args = ["up", "--port", "0", "--data-dir", str(tmp_path / "data")]
+    with run_interchange(interchange_bin, args, tmp_path / "up.log", env=env, drop_env=("STRIPE_SECRET_KEY",)) as base:
+        order_id, order = place_and_wait(base, f"payer-{uuid.uuid4().hex[:8]}@example.com")
+        assert order["status"] == final, order
+        status, payments = call("GET", f"{base}/payments/api/payments?orderId={order_id}")
+        assert status == 200 and len(payments["data"]) == 1, payments
+        payment = payments["data"][0]
+        assert payment["provider"] == "stripe"
+
+        sim = stripe.StripeClient(API_KEY, base_addresses={"api": f"{base}/sim/stripe"}, max_network_retries=0)
+        intents = [pi for pi in sim.v1.payment_intents.list({"limit": 100}).auto_paging_iter() if pi.metadata.to_dict().get("order_id") == order_id]
+        assert len(intents) == 1, intents
+        assert intents[0].status == intent_status
+        assert intents[0].amount == payment["amountCents"]
+        if final == "CONFIRMED":
+            assert payment["providerPaymentId"] == intents[0].id
+        else:
+            assert payment.get("declineCode") == "insufficient_funds", payment
+    assert "sk_test_interchange" not in (tmp_path / "up.log").read_text(encoding="utf-8", errors="replace")
+
+
+def test_serve_payments_with_the_stripe_provider_and_no_api_base_names_the_field(interchange_bin: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(interchange_bin), "serve", "payments", "--port", "0", "--data-dir", str(tmp_path)],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "INTERCHANGE_PAYMENTS_PROVIDER": "stripe"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "payments.stripe.apiBase" in result.stderr, result.stderr

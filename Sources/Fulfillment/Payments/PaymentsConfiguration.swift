@@ -54,6 +54,13 @@ public struct PaymentsConfiguration: Sendable {
             else {
                 throw ConfigurationError(field: "payments.stripe.secretKey", reason: "must be a Stripe secret key (sk_test_… or rk_test_…)")
             }
+            let method = stripe.paymentMethod
+            guard method.hasPrefix("pm_"), method.count > 3, method.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                throw ConfigurationError(
+                    field: "payments.stripe.paymentMethod",
+                    reason: "must be a Stripe payment method id (pm_…; a test one such as pm_card_visa or pm_card_chargeDeclined)"
+                )
+            }
             if let apiBase { _ = try HTTPURL.parse(apiBase, rules: .baseURL, field: "payments.stripe.apiBase") }
             do { try stripe.policy.validate() } catch let error as ConfigurationError { throw error.nested(under: "payments.stripe.policy") }
         }

@@ -26,7 +26,9 @@ public struct StripePaymentProvider: PaymentProvider {
     public struct Configuration: Sendable {
         /// `sk_test_…` (or the simulator's key).
         public var secretKey: String
-        /// The payment method every intent is confirmed with: a Stripe test method (`pm_card_visa`).
+        /// The payment method every intent is confirmed with: a Stripe test method — `pm_card_visa` succeeds, a decline
+        /// method (`pm_card_chargeDeclined`, `pm_card_chargeDeclinedInsufficientFunds`, …) makes every charge a decline,
+        /// at Stripe's test mode and at Interchange's Stripe simulator alike (`payments.stripe.paymentMethod`).
         public var paymentMethod: String
         /// Sent as `Stripe-Version`.
         public var apiVersion: String
