@@ -22,7 +22,7 @@ struct SagaEngine<Context: Codable & Sendable>: Sendable {
     let now: @Sendable () -> Date
     let logger: Logger
     let relay: OutboxRelay?
-    /// Which actions the handler sees (the orchestrator: all; the tracker: all but `execute`).
+    /// Which actions the handler sees (the orchestrator: all; the tracker: all but `deadline`).
     let forwards: @Sendable (SagaAction) -> Bool
     let handler: Handler
 
@@ -40,6 +40,9 @@ struct SagaEngine<Context: Codable & Sendable>: Sendable {
     func apply(_ input: SagaInput, to id: String, in sql: any SQLDatabase) async throws -> SagaInstance {
         guard let record = try await store.load(id: id, lockingRow: true, in: sql) else {
             throw SagaStoreError(code: .notFound, sagaID: id)
+        }
+        guard record.instance.definition == definition.name else {
+            throw SagaStoreError(code: .otherDefinition(record.instance.definition), sagaID: id)
         }
         let date = now()
         var instance = record.instance

@@ -14,7 +14,8 @@ extension SagaInstance {
             reason: nil,
             log: [SagaLogEntry(step: nil, kind: .started, at: date, detail: definition.name)],
             seenMessageIDs: [],
-            compensationQueue: []
+            compensationQueue: [],
+            held: []
         )
         let actions = instance.advance(from: 0, at: date)
         return (instance, actions)
@@ -26,8 +27,53 @@ extension SagaInstance {
             // A repeated reply is a no-op: not even logged, so the caller can tell nothing changed (instance ==).
             guard seenMessageIDs.insert(messageID).inserted else { return [] }
         }
+        var actions = transition(input, at: date)
+        actions += releaseHeld(at: date)
+        return actions
+    }
+
+    /// Whether `input` is a reply for a step the saga has not reached yet, and will unless it ends first: a
+    /// success or failure of a step not started while running, a compensation of a step not yet being compensated
+    /// (its success may itself be held: a participant's refund comes after its own charge, but both can overtake
+    /// another participant's reply).
+    public func isEarly(_ input: SagaInput) -> Bool {
+        switch input {
+        case .succeeded(let step, _), .failed(let step, _, _):
+            return status == .running && phase(of: step) == .pending
+        case .compensated(let step, _):
+            guard status == .running || status == .compensating else { return false }
+            switch phase(of: step) {
+            case .succeeded, .executing, .awaitingRetry, .abandoned: return true
+            case .pending: return held.contains { if case .succeeded(step, _) = $0 { true } else { false } }
+            default: return false
+            }
+        case .timedOut, .cancel:
+            return false
+        }
+    }
+
+    /// Applies the held replies the saga has now reached, oldest first, until none applies; drops them at the end.
+    private mutating func releaseHeld(at date: Date) -> [SagaAction] {
+        var actions: [SagaAction] = []
+        while !status.isTerminal, let index = held.firstIndex(where: { !isEarly($0) }) {
+            actions += transition(held.remove(at: index), at: date)
+        }
+        if status.isTerminal {
+            for input in held { ignore(input, because: "held for a step the saga never reached before it ended", at: date) }
+            held = []
+        }
+        return actions
+    }
+
+    /// One input, already deduplicated.
+    private mutating func transition(_ input: SagaInput, at date: Date) -> [SagaAction] {
         if status.isTerminal {
             ignore(input, because: "the saga is \(status.rawValue)", at: date)
+            return []
+        }
+        if isEarly(input) {
+            held.append(input)
+            log.append(SagaLogEntry(step: input.step, kind: .held, at: date, detail: "\(input.label): its step has not begun"))
             return []
         }
         switch input {

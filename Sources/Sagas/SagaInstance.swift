@@ -23,9 +23,14 @@ import Foundation
 ///
 /// Rules:
 /// - Steps run one at a time, in order. A reply counts only for the step awaited now (``currentStep``): a reply for
-///   another step — late, after the step timed out for good or after a cancel — changes nothing but is logged
-///   (``SagaLogEntry/Kind/ignored``). A success of any attempt of the awaited step completes it (participants are
-///   idempotent, so attempt 1's reply is as good as attempt 2's).
+///   a step already passed — late, after the step timed out for good or after a cancel — changes nothing but is
+///   logged (``SagaLogEntry/Kind/ignored``). A success of any attempt of the awaited step completes it (participants
+///   are idempotent, so attempt 1's reply is as good as attempt 2's).
+/// - A reply that comes **early** — for a step the saga has not started yet, or a compensation not begun yet (of a
+///   step that succeeded, is in flight, or whose success is itself held) — is held (``SagaLogEntry/Kind/held``,
+///   ``held``) and applied, in arrival order, when the saga gets there; held replies left when the saga ends are
+///   dropped (logged as ignored). Participants that react to each other's events (choreography) are not ordered
+///   with each other: `payment.processed` can overtake `inventory.reserved`. A timeout or a cancel is never held.
 /// - A reply whose `messageID` was seen before is a no-op: the instance does not change at all.
 /// - A step that answered `failed` did nothing, so it is not compensated; a step that timed out for good, or was in
 ///   flight when the saga was cancelled, may have acted, so it is compensated with the succeeded ones — all in
@@ -95,6 +100,8 @@ public struct SagaInstance: Sendable, Hashable, Codable {
     var seenMessageIDs: Set<String>
     /// Step indices still to compensate, next first.
     var compensationQueue: [Int]
+    /// Replies that came before the saga reached their step, oldest first (see the rules above).
+    public internal(set) var held: [SagaInput]
 
     /// The step whose reply (or compensation reply) is awaited: nil when terminal.
     public var currentStep: String? {
@@ -107,6 +114,27 @@ public struct SagaInstance: Sendable, Hashable, Codable {
 
     /// The phase of step `name` (nil for a step the definition does not have).
     public func phase(of name: String) -> StepPhase? { steps.first { $0.step.name == name }?.phase }
+}
+
+extension SagaInstance {
+    private enum CodingKeys: String, CodingKey {
+        case id, definition, status, steps, deadline, reason, log, seenMessageIDs, compensationQueue, held
+    }
+
+    /// Decodes instances stored before ``held`` existed too (none held).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        definition = try container.decode(String.self, forKey: .definition)
+        status = try container.decode(Status.self, forKey: .status)
+        steps = try container.decode([StepState].self, forKey: .steps)
+        deadline = try container.decodeIfPresent(Deadline.self, forKey: .deadline)
+        reason = try container.decodeIfPresent(String.self, forKey: .reason)
+        log = try container.decode([SagaLogEntry].self, forKey: .log)
+        seenMessageIDs = try container.decode(Set<String>.self, forKey: .seenMessageIDs)
+        compensationQueue = try container.decode([Int].self, forKey: .compensationQueue)
+        held = try container.decodeIfPresent([SagaInput].self, forKey: .held) ?? []
+    }
 }
 
 extension SagaInstance.StepPhase {
@@ -160,6 +188,8 @@ public enum SagaAction: Sendable, Hashable {
 public struct SagaLogEntry: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
         case started
+        /// A reply that came before its step (or compensation) began: kept, and applied when it does.
+        case held
         case executing
         case succeeded
         case failed

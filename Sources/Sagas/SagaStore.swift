@@ -198,6 +198,8 @@ public struct SagaStore: Sendable {
 public struct SagaStoreError: Error, Hashable, CustomStringConvertible {
     enum Code: Hashable {
         case alreadyExists, versionConflict, notFound
+        /// The saga runs under another definition (the engine it was given to is not its own).
+        case otherDefinition(String)
     }
 
     let code: Code
@@ -219,11 +221,15 @@ public struct SagaStoreError: Error, Hashable, CustomStringConvertible {
     /// Matches the kind of error, whatever the saga: `catch let error as SagaStoreError where error ~= .versionConflict`.
     public static func ~= (pattern: SagaStoreError, error: SagaStoreError) -> Bool { pattern.code == error.code }
 
+    /// The saga is not of the engine's definition (it was started by another orchestrator or tracker).
+    public static func otherDefinition(_ name: String) -> SagaStoreError { SagaStoreError(code: .otherDefinition(name), sagaID: "") }
+
     public var description: String {
         switch code {
         case .alreadyExists: "saga '\(sagaID)' already exists"
         case .versionConflict: "saga '\(sagaID)' was saved by another writer since it was loaded (version conflict); load it again"
         case .notFound: "no saga '\(sagaID)'"
+        case .otherDefinition(let name): "saga '\(sagaID)' runs under definition '\(name)', not this engine's"
         }
     }
 }

@@ -13,8 +13,9 @@ import ServiceLifecycle
 /// ```swift
 /// let tracker = SagaTracker(definition: placeOrder, context: Order.self, database: database, logger: logger) { action, saga in
 ///     switch action {
+///     case .execute("confirm", _): try await confirm(saga)                 // a step the tracker's owner does itself
 ///     case .compensate("reserve-inventory", 1): [try orderCancelled(saga)]   // the participants compensate on order.cancelled
-///     default: .none
+///     default: .none                                                         // the participants' own steps
 ///     }
 /// }
 /// // the events the participants publish are the replies:
@@ -23,9 +24,12 @@ import ServiceLifecycle
 /// }
 /// ```
 ///
-/// `execute` actions are recorded in the timeline, not handed to the closure (the participants act by themselves);
-/// `compensate`, `completed`, `compensated` and `failed` are. The deadline scanner runs as the orchestrator's does;
-/// give choreographed steps `maxAttempts: 1` unless a retry means something to the closure.
+/// Every action but `deadline` reaches the reaction: it answers `.none` for the steps the participants do by
+/// themselves (they react to each other's events), and does a step of its own owner's — a local one, like confirming
+/// the order — by returning ``SagaEffects/local(_:publishing:)``. Replies that arrive before their step are held by
+/// the instance until the saga gets there (events of different participants are not ordered with each other). The
+/// deadline scanner runs as the orchestrator's does; give choreographed steps `maxAttempts: 1` unless a retry means
+/// something to the reaction.
 public final class SagaTracker<Context: Codable & Sendable>: Service, Sendable {
     public typealias Reaction = @Sendable (SagaAction, SagaExecution<Context>) async throws -> SagaEffects
 
@@ -61,10 +65,8 @@ public final class SagaTracker<Context: Codable & Sendable>: Service, Sendable {
             logger: logger,
             relay: relay,
             forwards: { action in
-                switch action {
-                case .execute, .deadline: false
-                case .compensate, .completed, .compensated, .failed: true
-                }
+                if case .deadline = action { return false }
+                return true
             },
             handler: reaction ?? { _, _ in .none }
         )

@@ -3,7 +3,8 @@ import Sagas
 import Testing
 
 /// Property-style: every ordering of a small set of replies (including a repeated one and a cancel), followed by the
-/// deadlines firing until the saga ends, ends in a terminal state consistent with the definition.
+/// deadlines firing until the saga ends, ends in a terminal state consistent with the definition; and every ordering
+/// of the replies of one outcome (confirmed, declined, …) ends in exactly the same state, early replies held.
 @Suite struct SagaInstanceOrderingTests {
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
     static let definition = SagaDefinition(name: "place-order") {
@@ -57,6 +58,114 @@ import Testing
         #expect(endings[.completed, default: 0] > 0)
         #expect(endings[.compensated, default: 0] > 0)
         #expect(endings[.failed, default: 0] > 0)
+    }
+
+    /// What a saga ended as, without the times: every ordering of one outcome's replies must end in the same one.
+    struct Ending: Hashable, CustomStringConvertible {
+        var status: SagaInstance.Status
+        var phases: [SagaInstance.StepPhase]
+        var reason: String?
+        var held: [SagaInput]
+        var hasDeadline: Bool
+        /// The executes and compensations, in the order they were asked for.
+        var work: [SagaAction]
+
+        init(_ saga: SagaInstance, actions: [SagaAction]) {
+            status = saga.status
+            phases = saga.steps.map(\.phase)
+            reason = saga.reason
+            held = saga.held
+            hasDeadline = saga.deadline != nil
+            work = actions.filter {
+                switch $0 {
+                case .execute, .compensate: true
+                default: false
+                }
+            }
+        }
+
+        var description: String { "\(status) \(phases) reason: \(reason ?? "-") held: \(held) work: \(work)" }
+    }
+
+    /// One run's replies, per participant in the order that participant sends them (inventory: `reserve` then its
+    /// release; payments: `charge` then its refund; a third service: `confirm`), plus redelivered copies.
+    struct Outcome: Sendable, CustomTestStringConvertible {
+        var name: String
+        var participants: [[SagaInput]]
+        var redelivered: [SagaInput] = []
+        var ending: SagaInstance.Status
+
+        var testDescription: String { name }
+
+        /// Every interleaving of the participants' replies (and the copies anywhere): participants are not ordered
+        /// with each other — in choreography `payment.processed` can overtake `inventory.reserved`, a release can
+        /// overtake the decline that caused it — but each one's own replies come in the order it sent them.
+        var orderings: [[SagaInput]] {
+            let all = participants.flatMap { $0 } + redelivered
+            return SagaInstanceOrderingTests.permutations(all).filter { ordering in
+                participants.allSatisfy { sent in
+                    let positions = sent.map { reply in ordering.firstIndex { $0 == reply }! }
+                    return positions == positions.sorted()
+                }
+            }
+        }
+    }
+
+    static let outcomes: [Outcome] = [
+        Outcome(
+            name: "confirmed",
+            participants: [
+                [.succeeded(step: "reserve", messageID: "r")], [.succeeded(step: "charge", messageID: "c")],
+                [.succeeded(step: "confirm", messageID: "f")],
+            ],
+            redelivered: [.succeeded(step: "charge", messageID: "c")],
+            ending: .completed
+        ),
+        Outcome(
+            name: "declined",
+            participants: [
+                [.succeeded(step: "reserve", messageID: "r"), .compensated(step: "reserve", messageID: "rc")],
+                [.failed(step: "charge", reason: "declined", messageID: "d")],
+            ],
+            redelivered: [.succeeded(step: "reserve", messageID: "r")],
+            ending: .compensated
+        ),
+        Outcome(
+            name: "out of stock",
+            participants: [[.failed(step: "reserve", reason: "short", messageID: "s")], [.succeeded(step: "confirm", messageID: "f")]],
+            redelivered: [.failed(step: "reserve", reason: "short", messageID: "s")],
+            ending: .compensated
+        ),
+        Outcome(
+            name: "confirm refused after the charge",
+            participants: [
+                [.succeeded(step: "reserve", messageID: "r"), .compensated(step: "reserve", messageID: "rc")],
+                [.succeeded(step: "charge", messageID: "c"), .compensated(step: "charge", messageID: "cc")],
+                [.failed(step: "confirm", reason: "closed", messageID: "x")],
+            ],
+            ending: .compensated
+        ),
+    ]
+
+    @Test(arguments: outcomes)
+    func everyOrderingOfOneOutcomesRepliesEndsTheSame(_ outcome: Outcome) {
+        let orderings = outcome.orderings
+        #expect(orderings.count > 1)
+        var endings: [Ending: [SagaInput]] = [:]
+        for ordering in orderings {
+            var (saga, actions) = SagaInstance.start(id: "o", definition: Self.definition, at: Self.t0)
+            var time = Self.t0
+            for input in ordering {
+                time = time.addingTimeInterval(1)  // well before any deadline: nothing times out
+                actions += saga.apply(input, at: time)
+            }
+            endings[Ending(saga, actions: actions), default: ordering] = ordering
+            check(saga, actions: actions, ordering: ordering)
+        }
+        #expect(endings.count == 1, "\(endings.map { "\($0.key) after \($0.value)" })")
+        #expect(endings.keys.first?.status == outcome.ending)
+        // Nothing is left held: every early reply found its step (or was dropped, logged, at the end).
+        #expect(endings.keys.allSatisfy { $0.held.isEmpty })
     }
 
     func check(_ saga: SagaInstance, actions: [SagaAction], ordering: [SagaInput]) {

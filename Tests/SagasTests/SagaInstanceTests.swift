@@ -175,6 +175,52 @@ import Testing
         #expect(last?.detail?.contains("not the step awaited") == true)
     }
 
+    @Test func anEarlyReplyIsHeldUntilItsStepBeginsAndDroppedIfTheSagaEndsFirst() {
+        var saga = started()
+        // charge's answer before reserve's: kept, nothing else changes.
+        #expect(saga.apply(.succeeded(step: "charge", messageID: "c"), at: at(1)) == [])
+        #expect(saga.phase(of: "charge") == .pending)
+        #expect(saga.held == [.succeeded(step: "charge", messageID: "c")])
+        #expect(saga.log.last?.kind == .held)
+        // reserve succeeds: charge begins and its held answer completes it at once.
+        let actions = saga.apply(.succeeded(step: "reserve", messageID: "r"), at: at(2))
+        #expect(actions.first == .execute(step: "charge", attempt: 1))
+        #expect(actions.contains(.execute(step: "confirm", attempt: 1)))
+        #expect(saga.phase(of: "charge") == .succeeded)
+        #expect(saga.held.isEmpty)
+        // The same reply again is still a duplicate: held counts as seen.
+        let before = saga
+        #expect(saga.apply(.succeeded(step: "charge", messageID: "c"), at: at(3)) == [])
+        #expect(saga == before)
+
+        // A release that comes before the failure that causes it: held, then applied when compensating begins.
+        var other = started()
+        _ = other.apply(.succeeded(step: "reserve", messageID: "r"), at: at(1))
+        #expect(other.apply(.compensated(step: "reserve", messageID: "rel"), at: at(2)) == [])
+        #expect(other.held.count == 1)
+        let compensation = other.apply(.failed(step: "charge", reason: "declined", messageID: "f"), at: at(3))
+        #expect(compensation.first == .compensate(step: "reserve", attempt: 1))
+        #expect(compensation.last == .compensated(reason: "charge failed: declined"))
+        #expect(other.status == .compensated)
+
+        // Held for a step never reached: dropped, logged, when the saga ends.
+        var third = started()
+        _ = third.apply(.succeeded(step: "confirm", messageID: "early"), at: at(1))
+        _ = third.apply(.failed(step: "reserve", reason: "short", messageID: "f"), at: at(2))
+        #expect(third.status == .compensated)
+        #expect(third.held.isEmpty)
+        #expect(third.log.last?.kind == .ignored)
+        #expect(third.log.last?.detail?.contains("never reached") == true)
+    }
+
+    @Test func anInstanceStoredBeforeHeldRepliesExistedStillDecodes() throws {
+        let saga = started()
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(saga)) as? [String: Any])
+        object.removeValue(forKey: "held")
+        let decoded = try JSONDecoder().decode(SagaInstance.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(decoded == saga)
+    }
+
     @Test func aDuplicateReplyIsANoOp() {
         var saga = started()
         _ = saga.apply(.succeeded(step: "reserve", messageID: "m1"), at: at(1))

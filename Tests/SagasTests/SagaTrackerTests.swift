@@ -24,7 +24,7 @@ struct SagaTrackerTests {
     }
 
     @Test(arguments: TestDatabase.kinds)
-    func theTrackerRecordsStepsAndHandsOnlyCompensationsAndTheEndToItsClosure(kind: TestDatabase.Kind) async throws {
+    func theTrackerRecordsStepsAndHandsEveryActionButDeadlinesToItsReaction(kind: TestDatabase.Kind) async throws {
         try await TestDatabase.with(kind) { database in
             try await database.migrate(Outbox.migrations + SagaStore.migrations)
             let clock = ManualClock()
@@ -47,19 +47,20 @@ struct SagaTrackerTests {
                 try await tracker.start(id: "c-1", context: TestOrder(id: "c-1", amountCents: 100), in: sql)
             }
             try await tracker.record(.succeeded(step: "reserve", messageID: "inventory.reserved:1"), for: "c-1")
-            #expect(handed.withLock { $0 } == [])
+            let executes: [SagaAction] = [.execute(step: "reserve", attempt: 1), .execute(step: "charge", attempt: 1)]
+            #expect(handed.withLock { $0 } == executes)  // the participants' steps: the reaction answers .none
             #expect(try await Self.outboxTypes(database) == [])
             // Nobody charged within 30 s: the tracker notices and the closure announces the cancellation.
             clock.advance(by: .seconds(31))
             #expect(try await tracker.fireDueDeadlines() == 1)
-            #expect(handed.withLock { $0 } == [.compensate(step: "charge", attempt: 1)])
+            #expect(handed.withLock { $0 } == executes + [.compensate(step: "charge", attempt: 1)])
             #expect(try await Self.outboxTypes(database) == ["test.order.cancelled"])
             // The participants compensate on their own and say so.
             try await tracker.record(.compensated(step: "charge", messageID: "payment.refunded:1"), for: "c-1")
             let saga = try await tracker.record(.compensated(step: "reserve", messageID: "inventory.released:1"), for: "c-1")
             #expect(saga.status == .compensated)
             #expect(
-                handed.withLock { $0 } == [
+                handed.withLock { $0 } == executes + [
                     .compensate(step: "charge", attempt: 1), .compensate(step: "reserve", attempt: 1),
                     .compensated(reason: "charge timed out after 1 attempts"),
                 ]
@@ -67,6 +68,36 @@ struct SagaTrackerTests {
             // The timeline shows the steps the participants took, although nothing was sent for them.
             let timeline = try await database.withConnection { sql in try await SagaStore().timeline(id: "c-1", in: sql) }
             #expect(timeline.filter { $0.kind == .executing }.map(\.step) == ["reserve", "charge"])
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func aReplyThatOvertakesTheOneBeforeIsHeldAndALocalStepIsDoneByTheReaction(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            try await database.migrate(Outbox.migrations + SagaStore.migrations)
+            let tracker = SagaTracker(definition: Self.definition, context: TestOrder.self, database: database, logger: SagaHarness.logger) {
+                action,
+                saga in
+                guard case .execute("confirm", _) = action else { return .none }
+                let confirmed = try CloudEvent(source: "/test/orders", type: "test.order.confirmed", subject: saga.sagaID, json: saga.context)
+                return .local(.succeeded(step: "confirm", messageID: "confirm:\(saga.sagaID)"), publishing: [confirmed])
+            }
+            _ = try await database.transaction { sql in
+                try await tracker.start(id: "c-2", context: TestOrder(id: "c-2", amountCents: 100), in: sql)
+            }
+            // payments reacted to inventory's event before orders saw it: the charge's success comes first.
+            var saga = try await tracker.record(.succeeded(step: "charge", messageID: "payment.processed:2"), for: "c-2")
+            #expect(saga.status == .running)
+            #expect(saga.phase(of: "charge") == .pending)
+            #expect(saga.held == [.succeeded(step: "charge", messageID: "payment.processed:2")])
+            #expect(saga.log.last?.kind == .held)
+            #expect(try await Self.outboxTypes(database) == [])
+            // inventory's event arrives: reserve succeeds, the held charge applies, the local confirm runs.
+            saga = try await tracker.record(.succeeded(step: "reserve", messageID: "inventory.reserved:2"), for: "c-2")
+            #expect(saga.status == .completed)
+            #expect(saga.held.isEmpty)
+            #expect(try await Self.outboxTypes(database) == ["test.order.confirmed"])
+            #expect(saga.log.filter { $0.kind == .succeeded }.map(\.step) == ["reserve", "charge", "confirm"])
         }
     }
 
