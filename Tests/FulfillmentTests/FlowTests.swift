@@ -248,15 +248,19 @@ struct FlowTests {
             let id = try await system.place(user: user, [("SKU-SLOW", 1)])
             try await system.waitForStatus(id, in: ["CHARGING"])
             try await waitUntilAsync("the provider took the money and lost the answer") { system.provider.chargeCount == 1 }
+            // Each advance fires the charge's deadline exactly once — here, or by the orders service's own scanner,
+            // which sleeps on the same clock and may get there first (the engine counts only what it moved).
             for attempt in 2...3 {
                 system.ordersClock.advance(by: .seconds(21))
-                #expect(try await system.orders.fireDueDeadlines() == 1)
+                #expect(try await system.orders.fireDueDeadlines() <= 1)
                 try await waitUntilAsync("charge attempt \(attempt) reached payments") {
                     FulfillmentSystem.timeline(try await system.order(id)).filter { $0 == "charge-payment:executing" }.count == attempt
                 }
+                let timedOut = FulfillmentSystem.timeline(try await system.order(id)).filter { $0 == "charge-payment:timed_out" }
+                #expect(timedOut.count == attempt - 1, "one firing per deadline")
             }
             system.ordersClock.advance(by: .seconds(21))
-            #expect(try await system.orders.fireDueDeadlines() == 1)
+            #expect(try await system.orders.fireDueDeadlines() <= 1)
             let order = try await system.waitForStatus(id, in: ["CONFIRMED", "CANCELLED"])
             #expect(order["status"] as? String == "CANCELLED")
             #expect(system.provider.chargeCount == 1, "the retries reused the charge's idempotency key")

@@ -14,15 +14,15 @@ import ServiceLifecycle
 import ServiceRuntime
 
 /// The orders service of the fulfillment system (#11): its API under `/orders/api/` (openapi.yaml, served at
-/// `/orders/api/openapi.yaml`), its own database, and the saga of every order on the `Sagas` state machine, in the
-/// style `fulfillment.sagaStyle` sets.
+/// `/orders/api/openapi.yaml`), its own database, and the saga of every order on the `Sagas` engine (an
+/// orchestrator or a tracker, in the style `fulfillment.sagaStyle` sets).
 ///
 /// - `POST /orders/api/orders` validates first — shape, the user (users' HTTP API), each SKU and its price
 ///   (inventory's HTTP API) — then, in ONE transaction, stores the order, starts its saga and appends
 ///   `order.created` (+ `command.reserve-inventory` in orchestration) to the outbox;
 /// - the participants' replies are consumed as group `fulfillment.orders`, each applied to the saga in the inbox's
 ///   transaction together with the commands/events it leads to;
-/// - a deadline scanner times steps out (retry, then compensate); `POST …/cancel` compensates what was done.
+/// - the engines' deadline scanners time steps out (retry, then compensate); `POST …/cancel` compensates what was done.
 ///
 /// ```swift
 /// let orders = try await OrdersComponent.make(database: database, transport: transport,
@@ -42,11 +42,10 @@ public struct OrdersComponent: Component {
     /// Consumes the participants' replies (group `fulfillment.orders`) into the sagas.
     public let consumer: EventConsumer
     let saga: OrderSaga
-    let scanner: SagaDeadlineScanner
     let api: OrdersAPI
     private let backgroundServices: [any Service]
 
-    /// Migrates `database` (orders, outbox, inbox) and builds the service.
+    /// Migrates `database` (orders, sagas, outbox, inbox) and builds the service.
     ///
     /// - Parameters:
     ///   - transport: where the outbox relay publishes and the replies are consumed from.
@@ -125,9 +124,16 @@ public struct OrdersComponent: Component {
         let relay = OutboxRelay(database: store.database, transport: transport, clock: clock, now: now, logger: logger)
         self.relay = relay
         let wake: @Sendable () -> Void = { relay.wake() }
-        let saga = OrderSaga(store: store, outbox: Outbox(now: now), configuration: configuration, now: now, logger: logger)
+        let saga = OrderSaga(
+            store: store,
+            outbox: Outbox(now: now),
+            configuration: configuration,
+            now: now,
+            clock: clock,
+            relay: relay,
+            logger: logger
+        )
         self.saga = saga
-        self.scanner = SagaDeadlineScanner(saga: saga, interval: configuration.deadlineScanInterval, clock: clock, wake: wake)
         self.api = OrdersAPI(
             placement: OrderPlacement(
                 users: UsersClient(http: http, baseURL: usersBase),
@@ -145,14 +151,15 @@ public struct OrdersComponent: Component {
         let consumer = SagaReplies.consumer(bus: bus, saga: saga, inbox: Inbox(consumer: SagaReplies.group, now: now), wake: wake)
         self.consumer = consumer
         let closedDatabase = closesDatabase ? store.database : nil
-        self.backgroundServices = [
-            // Closes the HTTP client's connections and the database once the other services have stopped.
-            CloseOnShutdown {
-                try await http.shutdown()
-                try await closedDatabase?.shutdown()
-            },
-            relay, consumer, scanner,
-        ]
+        self.backgroundServices =
+            [
+                // Closes the HTTP client's connections and the database once the other services have stopped.
+                CloseOnShutdown {
+                    try await http.shutdown()
+                    try await closedDatabase?.shutdown()
+                },
+                relay, consumer,
+            ] + saga.services
     }
 
     public func addRoutes(to router: Router<BasicRequestContext>) throws {
@@ -164,7 +171,7 @@ public struct OrdersComponent: Component {
     }
 
     /// What closes the HTTP client and the database (stopped last), the outbox relay, the replies' consumer and the
-    /// deadline scanner.
+    /// saga engines' deadline scanners.
     public var services: [any Service] { backgroundServices }
 
     /// Fails with ``HealthCheckFailure/databaseUnavailable(_:)`` when the database does not answer `SELECT 1`.
@@ -176,10 +183,10 @@ public struct OrdersComponent: Component {
         }
     }
 
-    /// Times out the sagas whose deadline is due now (what the scanner does every interval); returns how many.
+    /// Times out the sagas whose deadline is due now (what the scanners do every interval); returns how many.
     @discardableResult
     public func fireDueDeadlines() async throws -> Int {
-        try await scanner.scanOnce()
+        try await saga.fireDueDeadlines()
     }
 
     /// The order with its saga's state machine (status, timeline), nil when there is none.

@@ -64,9 +64,12 @@ struct OrdersAPI: APIProtocol {
         let id = try Self.orderID(input.path.orderId)
         let saga = self.saga
         let outcome: CancelOutcome = try await store.database.transaction { sql in
-            guard let (order, _) = try await saga.store.lockOrder(id: id, in: sql) else { return .notFound }
-            if order.status.isFinal { return .final(order.status) }
-            if order.status == .compensating { return .cancelling(order) }
+            // The saga's row lock first (as every saga input takes it), then the order as the saga left it.
+            guard let instance = try await saga.lockedSaga(id, in: sql), let order = try await saga.store.order(id: id, in: sql) else {
+                return .notFound
+            }
+            if order.status.isFinal || instance.status.isTerminal { return .final(order.status) }
+            if instance.status == .compensating { return .cancelling(order) }
             guard let after = try await saga.apply(.cancel(reason: OrderSaga.cancelledByRequest), toOrder: id, in: sql) else { return .notFound }
             return .cancelling(after)
         }
