@@ -24,6 +24,12 @@ let package = Package(
         .library(name: "InterchangeTesting", targets: ["InterchangeTesting"]),
         .library(name: "StripeSimulator", targets: ["StripeSimulator"]),
         .library(name: "Shop", targets: ["Shop"]),
+        // Reference system 3's services, for embedding them (the benchmarks package runs all four in one process).
+        .library(name: "FulfillmentEvents", targets: ["FulfillmentEvents"]),
+        .library(name: "FulfillmentUsers", targets: ["FulfillmentUsers"]),
+        .library(name: "FulfillmentInventory", targets: ["FulfillmentInventory"]),
+        .library(name: "FulfillmentPayments", targets: ["FulfillmentPayments"]),
+        .library(name: "FulfillmentOrders", targets: ["FulfillmentOrders"]),
         .library(name: "Messaging", targets: ["Messaging"]),
         .library(name: "MessagingAMQP", targets: ["MessagingAMQP"]),
         .library(name: "Sagas", targets: ["Sagas"]),

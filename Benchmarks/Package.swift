@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .executableTarget(
@@ -34,6 +35,14 @@ let package = Package(
                 .product(name: "StripeSimulator", package: "interchange"),
                 .product(name: "Messaging", package: "interchange"),
                 .product(name: "MessagingAMQP", package: "interchange"),
+                .product(name: "InterchangeCore", package: "interchange"),
+                .product(name: "InterchangeTesting", package: "interchange"),
+                .product(name: "ServiceRuntime", package: "interchange"),
+                .product(name: "FulfillmentEvents", package: "interchange"),
+                .product(name: "FulfillmentUsers", package: "interchange"),
+                .product(name: "FulfillmentInventory", package: "interchange"),
+                .product(name: "FulfillmentPayments", package: "interchange"),
+                .product(name: "FulfillmentOrders", package: "interchange"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -45,6 +54,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         )
     ]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in release mode and prints Markdown tables for docs/benchmarks.md.
-#   scripts/bench.sh [http-client|http-client-variants|policies|webhooks|idempotency|shop|dashboard|messaging|all]
+#   scripts/bench.sh [http-client|http-client-variants|policies|webhooks|idempotency|shop|dashboard|messaging|fulfillment|all]
 source "$(dirname "$0")/lib/common.sh"
 require_swift
 cd "$ROOT/Benchmarks"
@@ -47,6 +47,24 @@ bench_postgres() {
   source "$ROOT/scripts/lib/postgres.sh"
   start_postgres
   BENCH_PG_STARTED=1
+}
+
+# One RabbitMQ broker for every benchmark that runs on it, and the raw rabbitmq-c baseline built for it.
+bench_rabbitmq() {
+  [ -n "${BENCH_RMQ_STARTED:-}" ] && return 0
+  source "$ROOT/scripts/lib/rabbitmq.sh"
+  start_rabbitmq
+  apt_install librabbitmq-dev gcc
+  mkdir -p "$ROOT/.build"
+  cc -O2 -o "$ROOT/.build/raw-amqp" "$ROOT/Benchmarks/raw-amqp/raw_amqp.c" -lrabbitmq -lpthread
+  BENCH_RMQ_STARTED=1
+}
+
+# raw_amqp_rate QUEUE_TYPE EVENTS — runs the raw rabbitmq-c loop on the broker, prints its output and sets RAW to its
+# end-to-end rate (msgs/s: published, confirmed, consumed, acked).
+raw_amqp_rate() {
+  "$ROOT/.build/raw-amqp" "$INTERCHANGE_TEST_AMQP_URL" "$2" 1024 256 "$1" 300 | tee "$ROOT/.build/raw-amqp-$1.txt"
+  RAW=$(grep -oE 'end to end[^:]*: [0-9]+' "$ROOT/.build/raw-amqp-$1.txt" | grep -oE '[0-9]+$')
 }
 
 if [ "$which" = all ] || [ "$which" = http-client ]; then
@@ -113,20 +131,33 @@ if [ "$which" = all ] || [ "$which" = policies ]; then
 fi
 if [ "$which" = all ] || [ "$which" = messaging ]; then
   bench_postgres
-  source "$ROOT/scripts/lib/rabbitmq.sh"
-  start_rabbitmq
-  apt_install librabbitmq-dev gcc
-  mkdir -p "$ROOT/.build"
-  cc -O2 -o "$ROOT/.build/raw-amqp" "$ROOT/Benchmarks/raw-amqp/raw_amqp.c" -lrabbitmq -lpthread
+  bench_rabbitmq
   EVENTS=${MESSAGING_EVENTS:-20000}
   EMBEDDED=--embedded
   for queue_type in classic quorum; do
     echo "## Raw rabbitmq-c on the same broker ($queue_type queue): the baseline"
-    "$ROOT/.build/raw-amqp" "$INTERCHANGE_TEST_AMQP_URL" "$EVENTS" 1024 256 "$queue_type" 300 | tee "$ROOT/.build/raw-amqp-$queue_type.txt"
-    RAW=$(grep -oE 'end to end[^:]*: [0-9]+' "$ROOT/.build/raw-amqp-$queue_type.txt" | grep -oE '[0-9]+$')
+    raw_amqp_rate "$queue_type" "$EVENTS"
     echo
     "$BENCH" messaging --events "$EVENTS" --amqp "$INTERCHANGE_TEST_AMQP_URL" --postgres "$INTERCHANGE_TEST_POSTGRES_URL" \
       --raw-rate "$RAW" --queue-type "$queue_type" $EMBEDDED
     EMBEDDED=--no-embedded
   done
+fi
+if [ "$which" = all ] || [ "$which" = fulfillment ]; then
+  # The four fulfillment services in one process, both saga styles: (a) the embedded transport + a SQLite file per
+  # service (its store's own rate measured in the same run), (b) RabbitMQ + a PostgreSQL database per service, right
+  # after the raw rabbitmq-c loop on the same broker. FULFILLMENT_ORDERS / FULFILLMENT_CONCURRENCY size the runs.
+  ORDERS=${FULFILLMENT_ORDERS:-3000}
+  CONCURRENCY=${FULFILLMENT_CONCURRENCY:-32}
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$BENCH" fulfillment --layout embedded --orders "$ORDERS" --concurrency "$CONCURRENCY"
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  bench_postgres
+  bench_rabbitmq
+  echo "## Raw rabbitmq-c on the same broker (classic queue): the baseline"
+  raw_amqp_rate classic 20000
+  echo
+  "$BENCH" fulfillment --layout rabbitmq --orders "$ORDERS" --concurrency "$CONCURRENCY" \
+    --amqp "$INTERCHANGE_TEST_AMQP_URL" --postgres "$INTERCHANGE_TEST_POSTGRES_URL" --raw-rate "$RAW" --queue-type classic
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi

@@ -8,7 +8,7 @@ struct InterchangeBench: AsyncParsableCommand {
         abstract: "Interchange benchmarks; results and commands in docs/benchmarks.md.",
         subcommands: [
             HTTPClientBenchmark.self, PolicyBenchmark.self, WebhooksBenchmark.self, IdempotencyBenchmark.self, ShopIngestBenchmark.self,
-            ShopCheckoutBenchmark.self, MessagingBenchmark.self,
+            ShopCheckoutBenchmark.self, MessagingBenchmark.self, FulfillmentBenchmark.self,
             HelloServer.self,
         ]
     )
@@ -30,6 +30,7 @@ do {
     case let ingest as ShopIngestBenchmark: try await ingest.run()
     case let checkout as ShopCheckoutBenchmark: try await checkout.run()
     case let messaging as MessagingBenchmark: try await messaging.run()
+    case let fulfillment as FulfillmentBenchmark: try await fulfillment.run()
     case let hello as HelloServer: try await hello.run()
     default: try command.run()
     }
