@@ -33,11 +33,34 @@ struct PaymentsStripeProviderTests {
         try await simulator.prepare()
         let router = Router(context: BasicRequestContext.self)
         try simulator.addRoutes(to: router)
-        try await LoopbackServer.run(router, services: simulator.services) { server in
-            address.withLock { $0 = server.baseURL }
-            try await body(server.baseURL + StripeSimulator.embeddedBasePath)
+        // Every provider the body makes is shut down however the body ends: an HTTP client dropped without its
+        // shutdown is a fatal error that would take the whole test process down with one failed expectation.
+        let created = CreatedProviders()
+        do {
+            try await Self.$created.withValue(created) {
+                try await LoopbackServer.run(router, services: simulator.services) { server in
+                    address.withLock { $0 = server.baseURL }
+                    try await body(server.baseURL + StripeSimulator.embeddedBasePath)
+                }
+            }
+        } catch {
+            await created.shutDownAll()
+            throw error
+        }
+        await created.shutDownAll()
+    }
+
+    /// The providers made inside one ``withSimulator(_:)`` body.
+    final class CreatedProviders: Sendable {
+        let providers = Mutex<[StripePaymentProvider]>([])
+
+        /// Shuts down each provider (one already shut down by the test answers an error, ignored).
+        func shutDownAll() async {
+            for provider in providers.withLock({ $0 }) { try? await provider.shutdown() }
         }
     }
+
+    @TaskLocal static var created: CreatedProviders?
 
     static func get(_ url: String) async throws -> [String: Any] {
         var request = HTTPClientRequest(url: url)
@@ -57,11 +80,13 @@ struct PaymentsStripeProviderTests {
         paymentMethod: String = "pm_card_visa",
         policy: HostPolicy = StripePaymentProvider.defaultPolicy
     ) throws -> StripePaymentProvider {
-        try StripePaymentProvider(
+        let provider = try StripePaymentProvider(
             configuration: .init(secretKey: key, paymentMethod: paymentMethod, policy: policy),
             apiBase: { base },
             logger: LoopbackServer.quietLogger
         )
+        created?.providers.withLock { $0.append(provider) }
+        return provider
     }
 
     @Test func aChargeIsOneSucceededPaymentIntentHoweverOftenItIsAsked() async throws {
