@@ -186,7 +186,7 @@ def test_broker_restarted_during_a_load_of_1000_orders(cluster):
 
     def place(i: int) -> None:
         order_id = cluster.place([APPLE], user=cluster.users[i % len(cluster.users)], via=cluster.orders_urls()[i % 2],
-                                 retries=10)
+                                 retries=60)
         with lock:
             placed.append(order_id)
 
