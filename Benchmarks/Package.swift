@@ -32,6 +32,7 @@ let package = Package(
                 .product(name: "Persistence", package: "interchange"),
                 .product(name: "Idempotency", package: "interchange"),
                 .product(name: "Shop", package: "interchange"),
+                .product(name: "Gateway", package: "interchange"),
                 .product(name: "StripeSimulator", package: "interchange"),
                 .product(name: "Messaging", package: "interchange"),
                 .product(name: "MessagingAMQP", package: "interchange"),

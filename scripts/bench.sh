@@ -125,6 +125,11 @@ if [ "$which" = all ] || [ "$which" = dashboard ]; then
   kill $UP_PID $HELLO_PID 2>/dev/null || true
   echo
 fi
+if [ "$which" = all ] || [ "$which" = gateway-router ]; then
+  echo "## Gateway route matching, 10 to 10 000 routes (one thread)"
+  "$BENCH" gateway-router
+  echo
+fi
 if [ "$which" = all ] || [ "$which" = policies ]; then
   echo "## Policy decisions under contention"
   "$BENCH" policies

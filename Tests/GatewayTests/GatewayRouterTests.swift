@@ -62,6 +62,22 @@ struct GatewayRouterTests {
         #expect(routeName(r, "/orders/items") == "prefix")
     }
 
+    /// Regexes are pre-filtered by their literal start; these have none that can be trusted, so they are always tried.
+    @Test func regexesWithAlternationsOrQuantifiedStartsStillMatch() throws {
+        let r = try router(
+            """
+            - {name: either, service: s, paths: ["~/alpha|/beta"]}
+            - {name: optional-s, service: s, paths: ["~/items?/\\\\d+$"]}
+            - {name: literal, service: s, paths: ["~/gamma/(?<id>[a-z]+)$"]}
+            """
+        )
+        #expect(routeName(r, "/beta") == "either")
+        #expect(routeName(r, "/item/7") == "optional-s")
+        #expect(routeName(r, "/items/7") == "optional-s")
+        #expect(routeName(r, "/gamma/abc") == "literal")
+        #expect(routeName(r, "/gamma/123") == nil)
+    }
+
     @Test func regexRoutesAreOrderedByRegexPriorityThenFileOrder() throws {
         let r = try router(
             """

@@ -9,6 +9,7 @@ struct InterchangeBench: AsyncParsableCommand {
         subcommands: [
             HTTPClientBenchmark.self, PolicyBenchmark.self, WebhooksBenchmark.self, IdempotencyBenchmark.self, ShopIngestBenchmark.self,
             ShopCheckoutBenchmark.self, MessagingBenchmark.self, FulfillmentBenchmark.self,
+            GatewayRouterBenchmark.self,
             HelloServer.self,
         ]
     )
@@ -31,6 +32,7 @@ do {
     case let checkout as ShopCheckoutBenchmark: try await checkout.run()
     case let messaging as MessagingBenchmark: try await messaging.run()
     case let fulfillment as FulfillmentBenchmark: try await fulfillment.run()
+    case let router as GatewayRouterBenchmark: try await router.run()
     case let hello as HelloServer: try await hello.run()
     default: try command.run()
     }

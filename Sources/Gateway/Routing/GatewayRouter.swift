@@ -47,7 +47,15 @@ public struct RouteMatch: Hashable, Sendable {
 /// }
 /// ```
 public struct GatewayRouter: Sendable {
-    private let configuration: GatewayConfiguration
+    /// What a match needs of each route, kept apart so that a match copies no `Route`.
+    private struct RouteFacts: Sendable {
+        let service: EntityIndex<Service>?
+        let stripPath: Bool
+        let hosts: [String]
+    }
+
+    private let routes: [RouteFacts]
+    private let servicePaths: [String?]
     private let matchers: [Matcher]
     private let exactHosts: [String: Bucket]
     private let suffixHosts: [String: Bucket]
@@ -57,7 +65,8 @@ public struct GatewayRouter: Sendable {
 
     /// Compiles the routes of `configuration`; routes of disabled services are left out, as in Kong.
     public init(_ configuration: GatewayConfiguration) {
-        self.configuration = configuration
+        self.routes = configuration.routes.map { RouteFacts(service: $0.service, stripPath: $0.stripPath, hosts: $0.hosts) }
+        self.servicePaths = configuration.services.map(\.path)
         var matchers: [Matcher] = []
         for (position, route) in configuration.routes.enumerated() {
             if let service = route.service, !configuration[service].enabled { continue }
@@ -156,6 +165,8 @@ public struct GatewayRouter: Sendable {
     }
 
     private func search(_ bucket: Bucket, _ context: Context, host: String?, _ best: inout Candidate?) {
+        // Nothing in this bucket can beat what another bucket already found: skip the walk.
+        if let best, let top = bucket.topPriority, !(top < best.priority) { return }
         let pathBytes = context.path.utf8
         bucket.prefixes.forEachPrefix(of: pathBytes) { length, list in
             for id in list {
@@ -175,7 +186,11 @@ public struct GatewayRouter: Sendable {
                 break
             }
         }
-        for id in bucket.regexes {
+        // Regex routes whose literal start (`/items/` of `~/items/\d+`) the path has; those without one always.
+        var regexCandidates = bucket.unanchoredRegexes
+        bucket.regexPrefixes.forEachPrefix(of: pathBytes) { _, list in regexCandidates.append(contentsOf: list) }
+        if regexCandidates.count > bucket.unanchoredRegexes.count { regexCandidates.sort { matchers[Int($0)].priority < matchers[Int($1)].priority } }
+        for id in regexCandidates {
             let matcher = matchers[Int(id)]
             if let best, !(matcher.priority < best.priority) { break }
             guard matcher.accepts(context.method, context.headers) else { continue }
@@ -213,8 +228,8 @@ public struct GatewayRouter: Sendable {
 
     private func makeMatch(_ candidate: Candidate, _ context: Context, host: String?, query: Substring?) -> RouteMatch {
         let matcher = matchers[Int(candidate.matcher)]
-        let route = configuration.routes[matcher.route]
-        let servicePath = route.service.flatMap { configuration[$0].path } ?? "/"
+        let route = routes[matcher.route]
+        let servicePath = route.service.flatMap { servicePaths[$0.position] } ?? "/"
         let postfix = matcher.hasPaths ? UpstreamPath.sanitize(candidate.postfix) : Substring(context.path)
         let upstream = UpstreamPath.build(
             servicePath: servicePath,
@@ -224,8 +239,8 @@ public struct GatewayRouter: Sendable {
         )
         var matchedHost = candidate.matchedHost
         if matchedHost == nil, !route.hosts.isEmpty, let host {
-            let (name, port) = splitPort(host)
-            matchedHost = route.hosts.first { $0 == host || $0 == String(name) || (port != nil && $0 == "\(name):\(port!)") }
+            let name = splitPort(host).0
+            matchedHost = route.hosts.first { $0 == host || $0.utf8.elementsEqual(name.utf8) }
         }
         return RouteMatch(
             route: EntityIndex(matcher.route),
@@ -358,20 +373,33 @@ extension Regex<AnyRegexOutput> {
 
 private struct Bucket: Sendable {
     let prefixes: PathTrie
-    let regexes: [Int32]
+    /// Regex matchers by the literal text every match starts with.
+    let regexPrefixes: PathTrie
+    /// Regex matchers with no literal start (tried for every path), best first.
+    let unanchoredRegexes: [Int32]
     let pathless: [Int32]
+    /// The best priority of any matcher here (nil for an empty bucket).
+    let topPriority: RoutePriority?
 }
 
 private struct BucketBuilder {
     var prefixes = PathTrie()
-    var regexes: [Int32] = []
+    var regexPrefixes = PathTrie()
+    var unanchoredRegexes: [Int32] = []
     var pathless: [Int32] = []
+    var topPriority: RoutePriority?
 
     mutating func add(_ matcher: Matcher, id: Int32) {
+        if topPriority.map({ matcher.priority < $0 }) ?? true { topPriority = matcher.priority }
         if !matcher.hasPaths {
             pathless.append(id)
         } else if !matcher.regexes.isEmpty {
-            regexes.append(id)
+            let literals = matcher.regexes.map { literalPrefix(of: String($0.source.dropFirst())) }
+            if literals.contains(where: \.isEmpty) {
+                unanchoredRegexes.append(id)
+            } else {
+                for literal in literals { regexPrefixes.insert(literal, matcher: id) }
+            }
         } else {
             for prefix in matcher.prefixes { prefixes.insert(prefix, matcher: id) }
         }
@@ -380,31 +408,60 @@ private struct BucketBuilder {
     func build(_ order: (Int32, Int32) -> Bool) -> Bucket {
         var trie = prefixes
         trie.sortLists(by: order)
-        return Bucket(prefixes: trie, regexes: regexes.sorted(by: order), pathless: pathless.sorted(by: order))
+        return Bucket(
+            prefixes: trie,
+            regexPrefixes: regexPrefixes,
+            unanchoredRegexes: unanchoredRegexes.sorted(by: order),
+            pathless: pathless.sorted(by: order),
+            topPriority: topPriority
+        )
     }
 }
 
-/// `host:port` → (host, port); IPv6 literals in brackets keep their brackets off.
-private func splitPort(_ host: String) -> (Substring, Substring?) {
-    if host.hasPrefix("[") {
-        guard let close = host.firstIndex(of: "]") else { return (host[...], nil) }
-        let name = host[host.index(after: host.startIndex)..<close]
-        let rest = host[host.index(after: close)...]
-        return (name, rest.hasPrefix(":") ? rest.dropFirst() : nil)
+/// The literal text every match of `pattern` (anchored at the start) begins with: characters up to the first regex
+/// syntax, minus the last one when a quantifier follows it. Empty — "try it for every path" — when the pattern has
+/// an alternation anywhere, so that the pre-filter can only skip regexes that cannot match. (Inline flags can only
+/// come after the literal text, where they do not change it.)
+private func literalPrefix(of pattern: String) -> String {
+    if pattern.contains("|") { return "" }
+    let special = Set("\\^$.|?*+()[]{}")
+    var literal: [Character] = []
+    var characters = pattern.makeIterator()
+    while let character = characters.next() {
+        if special.contains(character) {
+            if "?*{".contains(character), !literal.isEmpty { literal.removeLast() }
+            break
+        }
+        literal.append(character)
     }
-    guard let colon = host.lastIndex(of: ":"), !host[..<colon].contains(":") else { return (host[...], nil) }
-    return (host[..<colon], host[host.index(after: colon)...])
+    return String(literal)
+}
+
+/// `host:port` → (host, port); IPv6 literals in brackets keep their brackets off. Works on UTF-8 code units:
+/// `Character` searches would pay for grapheme breaking on every request.
+private func splitPort(_ host: String) -> (Substring, Substring?) {
+    let utf8 = host.utf8
+    if utf8.first == UInt8(ascii: "[") {
+        guard let close = utf8.firstIndex(of: UInt8(ascii: "]")) else { return (host[...], nil) }
+        let name = host[utf8.index(after: utf8.startIndex)..<close]
+        let rest = host[utf8.index(after: close)...]
+        return (name, rest.utf8.first == UInt8(ascii: ":") ? rest.dropFirst() : nil)
+    }
+    guard let colon = utf8.lastIndex(of: UInt8(ascii: ":")) else { return (host[...], nil) }
+    if utf8[..<colon].contains(UInt8(ascii: ":")) { return (host[...], nil) }  // a bare IPv6 address
+    return (host[..<colon], host[utf8.index(after: colon)...])
 }
 
 private func normalizeHost(_ host: String) -> String {
-    var lowered = host.lowercased()
-    if lowered.hasSuffix(".") { lowered.removeLast() }
+    let hasUpperCase = host.utf8.contains { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+    var lowered = hasUpperCase ? host.lowercased() : host
+    if lowered.utf8.last == UInt8(ascii: ".") { lowered.removeLast() }
     let (name, port) = splitPort(lowered)
-    if name.hasSuffix("."), let port { return "\(name.dropLast()):\(port)" }
+    if name.utf8.last == UInt8(ascii: "."), let port { return "\(name.dropLast()):\(port)" }
     return lowered
 }
 
 private func splitQuery(_ target: String) -> (Substring, Substring?) {
-    guard let mark = target.firstIndex(of: "?") else { return (target[...], nil) }
-    return (target[..<mark], target[target.index(after: mark)...])
+    guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (target[...], nil) }
+    return (target[..<mark], target[target.utf8.index(after: mark)...])
 }
