@@ -7,6 +7,7 @@ import NIOPosix
 import PostgresKit
 import SQLKit
 import SQLiteKit
+import Synchronization
 
 /// A SQL database: SQLite by default (one file, no server), PostgreSQL when configured — one SQLKit API for both,
 /// so every query in Interchange is written once.
@@ -126,6 +127,7 @@ public final class Database: Sendable {
     private let logger: Logger
     /// SQLite: this process's transactions take turns (``SerialAccess``) instead of sleeping in the busy handler.
     let transactions = SerialAccess()
+    private let isShutDown = Atomic<Bool>(false)
 
     private init(location: Location, pool: Pool, logger: Logger) {
         self.location = location
@@ -270,14 +272,33 @@ public final class Database: Sendable {
         }
     }
 
-    /// Closes every connection.
+    /// Closes every connection. Call it once the database is no longer used; a database released open is closed
+    /// in the background with a warning (see `deinit`).
     public func shutdown() async throws {
+        guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        try await Self.close(pool)
+    }
+
+    private static func close(_ pool: Pool) async throws {
         switch pool {
         case .sqlite(let pool, let threads):
             try await pool.shutdownAsync()
             try await threads.shutdownGracefully()
         case .postgres(let pool): try await pool.shutdownAsync()
         }
+    }
+
+    /// A database released without ``shutdown()`` — a code path that threw past it — is closed in the background
+    /// rather than left to async-kit's pool, which traps when it is deinitialized open and takes the whole process
+    /// (a server, or every test in a `swift test` run) down with it. The task holds the pool until it is closed.
+    deinit {
+        guard !isShutDown.load(ordering: .acquiring) else { return }
+        logger.warning(
+            "a database was released without shutdown(); closing its connections",
+            metadata: ["database": "\(location.description)"]
+        )
+        let pool = pool
+        Task { try? await Self.close(pool) }
     }
 }
 

@@ -89,4 +89,19 @@ struct DatabaseTests {
             _ = try await Database.open(.postgres(url: "postgres://postgres@127.0.0.1:1/x?sslmode=disable"), logger: .init(label: "t"))
         } throws: { ($0 as? ConfigurationError)?.field == "database.url" }
     }
+
+    /// A test or a server path that throws past `shutdown()` must not take the process down: async-kit's pool traps
+    /// when it is deinitialized open. The release happens in a child process (an exit test), so the trap, if it
+    /// came back, fails this test instead of the whole run.
+    @Test("a database released without shutdown() is closed in the background, not a crash")
+    func releasedOpen() async throws {
+        await #expect(processExitsWith: .success) {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("released-\(UUID().uuidString).sqlite").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            var database: Database? = try await Database.open(.sqlite(path: path), logger: .init(label: "t"))
+            _ = try await database?.withConnection { sql in try await sql.raw("SELECT 1").all() }
+            database = nil  // deinit runs here, open
+            #expect(database == nil)
+        }
+    }
 }
