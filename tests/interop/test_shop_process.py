@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from support.interchange_binary import REPO_ROOT  # noqa: E402
-from support.interchange_process import LISTENING  # noqa: E402
+from support.interchange_process import launch  # noqa: E402
 
 WAIT_S = 30
 
@@ -30,27 +30,8 @@ WAIT_S = 30
 def start(binary: Path, data_dir: Path, log_path: Path, processes: bool) -> tuple[subprocess.Popen, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "INTERCHANGE_SHOP_DATABASE_URL")}
     env["INTERCHANGE_SHOP_PROCESS_WEBHOOKS"] = "true" if processes else "false"
-    log = open(log_path, "a", encoding="utf-8")
-    process = subprocess.Popen(
-        [str(binary), "up", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir)],
-        cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1,
-    )
-    deadline = time.monotonic() + 60
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            raise AssertionError(f"interchange up exited with {process.wait()} before listening (see {log_path})")
-        log.write(line)
-        match = LISTENING.search(line)
-        if match:
-            # Keep draining standard output so the process never blocks on a full pipe.
-            import threading
-
-            threading.Thread(target=lambda: [log.write(l) for l in process.stdout], daemon=True).start()
-            return process, match.group(1).rstrip("/")
-    process.kill()
-    raise AssertionError(f"interchange up did not listen within 60 s (see {log_path})")
+    log = open(log_path, "a", encoding="utf-8", errors="replace")
+    return launch(binary, ["up", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir)], log, "up", log_path, env)
 
 
 def request(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict]:

@@ -39,18 +39,16 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=STOP_GRACE_S)
 
 
-@contextlib.contextmanager
-def run_interchange(
-    binary: Path, args: list[str], log_path: Path, env: dict[str, str] | None = None, drop_env: tuple[str, ...] = ()
-) -> Iterator[str]:
-    """``interchange <args>`` until the block ends; yields its base URL (no trailing slash)."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "w", encoding="utf-8", errors="replace")
-    name = " ".join(args[:2])
+def launch(binary: Path, args: list[str], log, label: str, log_path: Path,
+           env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """Starts ``interchange <args>`` with ``env`` as its whole environment (None: this process's), standard error to
+    ``log`` and standard output drained into it for the process's whole life (so it never blocks on a full pipe;
+    ``log`` is closed when the output ends). Returns the process and its base URL once it prints its listening
+    line; kills it and fails the test if it does not within STARTUP_TIMEOUT_S or exits first."""
     process = subprocess.Popen(
         [str(binary), *args],
         cwd=REPO_ROOT,
-        env={**{k: v for k, v in os.environ.items() if k not in drop_env}, **(env or {})},
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=log,
@@ -68,27 +66,38 @@ def run_interchange(
             log.write(line)
             log.flush()
         lines.put(None)
+        log.close()
 
-    threading.Thread(target=pump, name=f"interchange-{name}-stdout", daemon=True).start()
+    threading.Thread(target=pump, name=f"interchange-{label}-stdout", daemon=True).start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            process.kill()
+            pytest.fail(f"interchange {label} did not print its listening line within {STARTUP_TIMEOUT_S} s "
+                        f"(see {log_path})", pytrace=False)
+        try:
+            line = lines.get(timeout=remaining)
+        except queue.Empty:
+            continue
+        if line is None:
+            pytest.fail(f"interchange {label} exited with status {process.wait()} before listening "
+                        f"(see {log_path})", pytrace=False)
+        match = LISTENING.search(line)
+        if match:
+            return process, match.group(1).rstrip("/")
+
+
+@contextlib.contextmanager
+def run_interchange(
+    binary: Path, args: list[str], log_path: Path, env: dict[str, str] | None = None, drop_env: tuple[str, ...] = ()
+) -> Iterator[str]:
+    """``interchange <args>`` until the block ends; yields its base URL (no trailing slash)."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "w", encoding="utf-8", errors="replace")
+    environment = {**{k: v for k, v in os.environ.items() if k not in drop_env}, **(env or {})}
+    process, url = launch(binary, args, log, " ".join(args[:2]), log_path, environment)
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        url = None
-        while url is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                pytest.fail(f"interchange {name} did not print its listening line within {STARTUP_TIMEOUT_S} s "
-                            f"(see {log_path})", pytrace=False)
-            try:
-                line = lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                pytest.fail(f"interchange {name} exited with status {process.wait()} before listening "
-                            f"(see {log_path})", pytrace=False)
-            match = LISTENING.search(line)
-            if match:
-                url = match.group(1).rstrip("/")
         yield url
     finally:
         stop(process)
-        log.close()

@@ -4,23 +4,17 @@
 system tests also need to kill one mid-test and bring it back on the same database, so this keeps the process as an
 object: ``start()`` waits (bounded) for its "listening on" line and returns the base URL, ``kill()`` is SIGKILL,
 ``stop()`` is SIGTERM then SIGKILL. Each start appends to the same log file (a restart's lines follow the first
-run's), and standard output is drained for the process's whole life so it never blocks on a full pipe.
+run's); starting, draining and waiting for the listening line are ``launch``'s.
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
-import threading
-import time
 from pathlib import Path
 
-import pytest
-
-from .interchange_binary import REPO_ROOT
-from .interchange_process import LISTENING, STARTUP_TIMEOUT_S, stop
+from .interchange_process import launch, stop
 
 
 class ServiceProcess:
@@ -45,49 +39,8 @@ class ServiceProcess:
         self.starts += 1
         log.write(f"--- start {self.starts}: interchange {' '.join(self.args)}\n")
         log.flush()
-        process = subprocess.Popen(
-            [str(self.binary), *self.args],
-            cwd=REPO_ROOT,
-            env={**os.environ, **self.env},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            bufsize=1,
-        )
-        self.process = process
-        lines: "queue.Queue[str | None]" = queue.Queue()
-
-        def pump() -> None:
-            assert process.stdout is not None
-            for line in process.stdout:
-                lines.put(line)
-                log.write(line)
-                log.flush()
-            lines.put(None)
-            log.close()
-
-        threading.Thread(target=pump, name=f"interchange-{self.name}-stdout", daemon=True).start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self.kill()
-                pytest.fail(f"{self.name} did not print its listening line within {STARTUP_TIMEOUT_S} s (see {self.log_path})",
-                            pytrace=False)
-            try:
-                line = lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                pytest.fail(f"{self.name} exited with status {process.wait()} before listening (see {self.log_path})",
-                            pytrace=False)
-            match = LISTENING.search(line)
-            if match:
-                self.url = match.group(1).rstrip("/")
-                return self.url
+        self.process, self.url = launch(self.binary, self.args, log, self.name, self.log_path, {**os.environ, **self.env})
+        return self.url
 
     @property
     def running(self) -> bool:
