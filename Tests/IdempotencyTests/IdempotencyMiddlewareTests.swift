@@ -182,8 +182,9 @@ struct IdempotencyMiddlewareTests {
                         return response
                     }
                 }
-                // The one that executes holds at the gate until every other request has its answer.
-                try await waitUntil("49 requests answered while the first holds") { answered.count == 49 }
+                // The one that executes holds at the gate until every other request has its answer. 49 claims on one
+                // SQLite file take turns; a loaded CI machine running the whole suite once needed more than 10 s.
+                try await waitUntil("49 requests answered while the first holds", timeout: .seconds(45)) { answered.count == 49 }
                 try await handlers.gate.waitForWaiters(1)
                 handlers.gate.open()
                 var responses: [TestResponse] = []
