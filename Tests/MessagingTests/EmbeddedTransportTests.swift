@@ -21,7 +21,7 @@ struct EmbeddedTransportTests {
         Subscription(group: group, bindings: bindings, maxAttempts: maxAttempts, retryDelay: try .constant(retryDelay), prefetch: prefetch)
     }
 
-    @Test("every group receives its events in publish order, from the start of the log", arguments: TestDatabase.kinds)
+    @Test("every group receives each subject's events in publish order, from the start of the log", arguments: TestDatabase.kinds)
     func deliversToEveryGroup(kind: TestDatabase.Kind) async throws {
         try await withEmbeddedTransportInRealTime(kind) { transport in
             // Published before either group exists: a new group starts at the beginning of the retained log.
@@ -58,8 +58,61 @@ struct EmbeddedTransportTests {
                     return billing == 0 && audit == 0
                 }
             }
-            #expect(billing.value == (0..<300).map { "evt-\($0)" })
-            #expect(audit.value == (0..<150).map { "evt-\($0)" } + ["evt-999"] + (150..<300).map { "evt-\($0)" })
+            // Subjects are order-(n % 7): each one's events in publish order; subjects interleave.
+            let published = (0..<300).map { "evt-\($0)" }
+            let audited = (0..<150).map { "evt-\($0)" } + ["evt-999"] + (150..<300).map { "evt-\($0)" }
+            for subject in 0..<7 {
+                let ofSubject = { (ids: [String]) in ids.filter { Int($0.dropFirst(4)).map { $0 != 999 && $0 % 7 == subject } ?? false } }
+                #expect(ofSubject(billing.value) == ofSubject(published), "order-\(subject)")
+                #expect(ofSubject(audit.value) == ofSubject(audited), "order-\(subject)")
+            }
+            #expect(billing.value.sorted() == published.sorted())
+            #expect(audit.value.sorted() == audited.sorted())
+        }
+    }
+
+    @Test("a batch is handled across subjects at once, each subject's deliveries one at a time in order", arguments: TestDatabase.kinds)
+    func concurrentBySubject(kind: TestDatabase.Kind) async throws {
+        try await withEmbeddedTransportInRealTime(kind) { transport in
+            // a-0, b-1, a-2, b-3, …: one claim of 20 holds both subjects.
+            try await transport.publish((0..<20).map { orderEvent($0, subject: $0.isMultiple(of: 2) ? "a" : "b") })
+            let handled = LockedValue<[String]>([])
+            let inFlight = LockedValue<[String: Int]>([:])
+            let overlapped = LockedValue(false)
+            let firstWaitedForB = LockedValue<Bool?>(nil)
+            try await whileConsuming(
+                transport,
+                [
+                    TestConsumer(
+                        try subscription("workers", prefetch: 20),
+                        { delivery in
+                            let subject = delivery.event.subject ?? ""
+                            let running = inFlight.withLock { running in
+                                running[subject, default: 0] += 1
+                                return running[subject, default: 0]
+                            }
+                            if running > 1 { overlapped.withLock { $0 = true } }
+                            if delivery.event.id == "evt-0" {
+                                // Handled one after another, b's first event would only start after this one.
+                                let sawB = (try? await waitUntil("b handled while a-0 holds", timeout: .seconds(10)) {
+                                    handled.value.contains("evt-1")
+                                }) != nil
+                                firstWaitedForB.withLock { $0 = sawB }
+                            }
+                            inFlight.withLock { $0[subject, default: 0] -= 1 }
+                            handled.append(delivery.event.id)
+                            return .ack
+                        }
+                    )
+                ]
+            ) {
+                try await waitUntil("20 events handled", timeout: .seconds(45)) { handled.value.count == 20 }
+                try await waitUntilAsync("every delivery acknowledged") { try await transport.pendingDeliveries(group: "workers") == 0 }
+            }
+            #expect(firstWaitedForB.value == true, "b's deliveries ran while a's first was still being handled")
+            #expect(!overlapped.value, "never two deliveries of one subject at once")
+            #expect(handled.value.filter { Int($0.dropFirst(4))!.isMultiple(of: 2) } == (0..<10).map { "evt-\($0 * 2)" })
+            #expect(handled.value.filter { !Int($0.dropFirst(4))!.isMultiple(of: 2) } == (0..<10).map { "evt-\($0 * 2 + 1)" })
         }
     }
 
@@ -197,7 +250,7 @@ struct EmbeddedTransportTests {
                 clock.advance(by: .seconds(3600))
                 try await clock.waitForSleepers(1)
             }
-            #expect(calls.value == ["evt-1", "evt-2"])
+            #expect(calls.value.sorted() == ["evt-1", "evt-2"], "each handled once")  // two subjects: either order
             let dead = try await transport.deadLetters(group: "billing")
             #expect(dead.first?.attempts == 1)
             #expect(dead.first?.lastError == "data: number: expected a string")
@@ -245,7 +298,13 @@ struct EmbeddedTransportTests {
                 try await waitUntil("the rest handled") { first.value.count + second.value.count >= 30 }
             }
             try await reopened.shutdown()
-            #expect(first.value + second.value == (0..<30).map { "evt-\($0)" })
+            // Each subject (order-(n % 7)) in publish order across the restart; nothing twice, nothing missing.
+            let handled = first.value + second.value
+            for subject in 0..<7 {
+                let ofSubject = { (ids: [String]) in ids.filter { Int($0.dropFirst(4))! % 7 == subject } }
+                #expect(ofSubject(handled) == ofSubject((0..<30).map { "evt-\($0)" }), "order-\(subject)")
+            }
+            #expect(handled.count == 30)
             #expect(attempts.value == [1])
         }
     }
@@ -298,7 +357,8 @@ struct EmbeddedTransportTests {
     func stoppingReleasesTheBatch(kind: TestDatabase.Kind) async throws {
         let clock = ManualClock()
         try await withEmbeddedTransport(kind, clock: clock) { transport in
-            try await transport.publish((0..<10).map { orderEvent($0) })
+            // One subject: its deliveries are handled one after another, so nine wait behind the first.
+            try await transport.publish((0..<10).map { orderEvent($0, subject: "order-1") })
             let first = LockedValue<[String]>([])
             let gate = Gate()
             try await withThrowingTaskGroup(of: Void.self) { group in

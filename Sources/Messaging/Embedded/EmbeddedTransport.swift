@@ -30,6 +30,8 @@ import Synchronization
 ///   past them. Competing consumers of one group take turns on the offset row (`FOR UPDATE` on PostgreSQL, SQLite's
 ///   single writer) and skip each other's due deliveries (`FOR UPDATE SKIP LOCKED`), so each delivery is given to one
 ///   consumer at a time.
+/// - A batch is handled concurrently by subject: one subject's deliveries (an order's events) one after another in
+///   log order, different subjects at the same time; events without a subject one after another.
 /// - The handler's outcomes for the batch are written together: acknowledged deliveries are deleted; a retried one
 ///   becomes due again after the subscription's `retryDelay`; after `maxAttempts` attempts, or at once for
 ///   ``DeliveryOutcome/deadLetter(reason:)``, it moves to `messaging_dead_letters` with the reason. A failing event
@@ -290,24 +292,12 @@ public final class EmbeddedTransport: EventTransport, Sendable {
                 retryDelay: subscription.retryDelay,
                 jitter: configuration.jitter
             )
-            for delivery in claimed {
-                if Task.isCancelled {
-                    settlement.release(seq: delivery.seq, attempt: delivery.attempt)
-                    continue
+            for (delivery, handled) in await Self.handle(claimed, with: handle) {
+                switch handled {
+                case .released: settlement.release(seq: delivery.seq, attempt: delivery.attempt)
+                case .outcome(let outcome):
+                    settlement.record(outcome, seq: delivery.seq, attempt: delivery.attempt, now: now().millisecondsSince1970)
                 }
-                let outcome: DeliveryOutcome
-                do {
-                    outcome = await handle(Delivery(event: try CloudEvent(jsonEncoded: delivery.payload), attempt: delivery.attempt))
-                } catch {
-                    let unreadable = StoredEventUnreadable(table: "messaging_log", seq: delivery.seq, column: "payload", underlying: error)
-                    outcome = .deadLetter(reason: unreadable.description)
-                }
-                if case .retry = outcome, Task.isCancelled {
-                    // Stopped mid-handler (its failure is most likely the cancellation): handed back, not counted.
-                    settlement.release(seq: delivery.seq, attempt: delivery.attempt)
-                    continue
-                }
-                settlement.record(outcome, seq: delivery.seq, attempt: delivery.attempt, now: now().millisecondsSince1970)
             }
             do {
                 try await settle(settlement, group: group, claimed: claimed)
@@ -317,6 +307,55 @@ public final class EmbeddedTransport: EventTransport, Sendable {
                     metadata: ["group": "\(group)", "error": "\(String(describing: error))"]
                 )
             }
+        }
+    }
+
+    private enum Handled: Sendable {
+        case outcome(DeliveryOutcome)
+        /// Never handed to the handler, or stopped mid-handler: handed back, the attempt not counted.
+        case released
+    }
+
+    /// Hands a claimed batch to `handle`: deliveries with the same subject (an order's events) one after another in
+    /// log order, different subjects concurrently — as AMQP consumers run up to their prefetch, so one slow handler
+    /// does not hold up the rest of the batch. Events without a subject share one lane, in log order.
+    private static func handle(
+        _ claimed: [Claimed],
+        with handle: @escaping @Sendable (Delivery) async -> DeliveryOutcome
+    ) async -> [(Claimed, Handled)] {
+        var results: [(Claimed, Handled)] = []
+        var lanes: [String: [(Claimed, CloudEvent)]] = [:]
+        for delivery in claimed {
+            do {
+                let event = try CloudEvent(jsonEncoded: delivery.payload)
+                lanes[event.subject ?? "", default: []].append((delivery, event))
+            } catch {
+                let unreadable = StoredEventUnreadable(table: "messaging_log", seq: delivery.seq, column: "payload", underlying: error)
+                results.append((delivery, .outcome(.deadLetter(reason: unreadable.description))))
+            }
+        }
+        return await withTaskGroup(of: [(Claimed, Handled)].self, returning: [(Claimed, Handled)].self) { group in
+            for lane in lanes.values {
+                group.addTask {
+                    var handled: [(Claimed, Handled)] = []
+                    for (delivery, event) in lane {
+                        guard !Task.isCancelled else {
+                            handled.append((delivery, .released))
+                            continue
+                        }
+                        let outcome = await handle(Delivery(event: event, attempt: delivery.attempt))
+                        if case .retry = outcome, Task.isCancelled {
+                            // Stopped mid-handler (its failure is most likely the cancellation): not counted.
+                            handled.append((delivery, .released))
+                        } else {
+                            handled.append((delivery, .outcome(outcome)))
+                        }
+                    }
+                    return handled
+                }
+            }
+            for await lane in group { results += lane }
+            return results
         }
     }
 
