@@ -94,9 +94,10 @@ struct EmbeddedTransportTests {
                             if running > 1 { overlapped.withLock { $0 = true } }
                             if delivery.event.id == "evt-0" {
                                 // Handled one after another, b's first event would only start after this one.
-                                let sawB = (try? await waitUntil("b handled while a-0 holds", timeout: .seconds(10)) {
-                                    handled.value.contains("evt-1")
-                                }) != nil
+                                let sawB =
+                                    (try? await waitUntil("b handled while a-0 holds", timeout: .seconds(10)) {
+                                        handled.value.contains("evt-1")
+                                    }) != nil
                                 firstWaitedForB.withLock { $0 = sawB }
                             }
                             inFlight.withLock { $0[subject, default: 0] -= 1 }
