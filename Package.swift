@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "MessagingAMQP", targets: ["MessagingAMQP"]),
         .library(name: "Sagas", targets: ["Sagas"]),
         .library(name: "Gateway", targets: ["Gateway"]),
+        .library(name: "GatewayProxy", targets: ["GatewayProxy"]),
     ],
     dependencies: [
         // HTTP server and client
@@ -278,6 +279,22 @@ let package = Package(
             dependencies: [
                 "InterchangeCore",
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+
+        // MARK: Gateway proxy: the data plane — routing, streaming forwarding, load balancing, a breaker per target
+        .target(
+            name: "GatewayProxy",
+            dependencies: [
+                "Gateway",
+                "InterchangeCore",
+                "Resilience",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
 
@@ -545,6 +562,21 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: ["Gateway", "InterchangeCore"]
+        ),
+        .testTarget(
+            name: "GatewayProxyTests",
+            dependencies: [
+                "Gateway",
+                "GatewayProxy",
+                "InterchangeTesting",
+                "Resilience",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "SagasTests",

@@ -7,4 +7,4 @@
 //   route for a request with the precedence of Kong's default (`traditional_compatible`) router.
 // - `PluginResolver` picks, per plugin name, the configuration Kong's precedence rules would apply.
 //
-// Proxying is not built yet; docs/gateway.md says what is and is not supported.
+// Proxying is the GatewayProxy library's; docs/gateway.md says what is and is not supported.

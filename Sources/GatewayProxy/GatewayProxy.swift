@@ -1,0 +1,365 @@
+import AsyncHTTPClient
+import Foundation
+import Gateway
+import HTTPTypes
+import Hummingbird
+import InterchangeCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import Resilience
+import Synchronization
+
+/// The gateway's data plane: routes each request with ``GatewayRouter`` and forwards it to one of its service's
+/// targets, streaming both bodies (nothing is buffered whole, so a body of any size passes in constant memory).
+///
+/// Per hop (RFC 9110 §7.6): hop-by-hop headers are removed both ways; `X-Forwarded-For|Proto|Host|Port|Prefix`,
+/// `X-Real-IP`, `Forwarded` (RFC 7239) and `Via` are added; `Host` is the target's unless the route preserves the
+/// client's (or the upstream sets `host_header`). Upstream connections are kept alive and pooled
+/// (``Settings/connectionsPerHost`` each, not AsyncHTTPClient's 8) with the service's connect, read and write timeouts.
+///
+/// Per target: a circuit breaker (passive health). A failed connection, a timeout or a status in the upstream's
+/// passive `unhealthy.http_statuses` counts against it; once open, the target gets no traffic until the breaker's
+/// wait is over, then probes (half-open) decide whether it closes again. When every target's breaker is open the
+/// answer is an immediate 503 with `Retry-After`.
+///
+/// Retries: an idempotent request without a body (GET, HEAD, OPTIONS, PUT, DELETE, TRACE) that failed to connect or
+/// timed out is tried again on another target, up to the service's `retries` and within a shared retry budget; any
+/// other request fails at once with 502 (unreachable) or 504 (timed out). Errors are problem+json.
+///
+/// ```swift
+/// let proxy = try GatewayProxy(configuration: try GatewayConfiguration.load(contentsOf: url), logger: logger)
+/// let app = Application(router: proxy, configuration: .init(address: .hostname("0.0.0.0", port: 8000)))
+/// ```
+public final class GatewayProxy: HTTPResponderBuilder, Sendable {
+    public struct Settings: Sendable {
+        /// Kept-alive connections per upstream host and port.
+        public var connectionsPerHost: Int
+        /// How long an idle upstream connection is kept.
+        public var idleTimeout: Duration
+        /// Each target's breaker; by default it opens at 50 % failures over its last 10 calls (at least 5), stays
+        /// open 10 s and closes after 2 successful probes.
+        public var breaker: CircuitBreaker.Configuration
+        /// Retries (across all services) allowed per call made, beyond `minRetriesPerSecond`.
+        public var retryRatio: Double
+        public var minRetriesPerSecond: Double
+
+        public init(
+            connectionsPerHost: Int = 256,
+            idleTimeout: Duration = .seconds(60),
+            breaker: CircuitBreaker.Configuration = Settings.defaultBreaker,
+            retryRatio: Double = 0.2,
+            minRetriesPerSecond: Double = 10
+        ) {
+            self.connectionsPerHost = connectionsPerHost
+            self.idleTimeout = idleTimeout
+            self.breaker = breaker
+            self.retryRatio = retryRatio
+            self.minRetriesPerSecond = minRetriesPerSecond
+        }
+
+        public static let defaultBreaker = CircuitBreaker.Configuration(
+            failureRateThreshold: 50,
+            slidingWindow: .countBased(size: 10),
+            minimumNumberOfCalls: 5,
+            waitDurationInOpenState: .seconds(10),
+            permittedCallsInHalfOpenState: 2
+        )
+    }
+
+    private struct Timeouts: Hashable {
+        let connect: Duration
+        let read: Duration
+        let write: Duration
+    }
+
+    public let configuration: GatewayConfiguration
+    private let router: GatewayRouter
+    /// Per service position: its targets (nil for a disabled service).
+    private let targets: [ServiceTargets?]
+    /// Per service position: the client with its timeouts (services with equal timeouts share one).
+    private let clients: [HTTPClient]
+    private let distinctClients: [HTTPClient]
+    private let budget: RetryBudget
+    private let logger: Logger
+
+    /// - Throws: ``ConfigurationError`` for settings out of range.
+    public init(
+        configuration: GatewayConfiguration,
+        settings: Settings = Settings(),
+        clock: some Clock<Duration> = ContinuousClock(),
+        logger: Logger
+    ) throws {
+        try ConfigurationError.require(
+            settings.connectionsPerHost >= 1,
+            field: "connectionsPerHost",
+            "must be at least 1",
+            got: settings.connectionsPerHost
+        )
+        self.configuration = configuration
+        self.router = GatewayRouter(configuration)
+        self.logger = logger
+        self.budget = try RetryBudget(ratio: settings.retryRatio, minRetriesPerSecond: settings.minRetriesPerSecond, clock: clock)
+        self.targets = try configuration.services.map { service in
+            guard service.enabled else { return nil }
+            return try ServiceTargets(
+                service: service,
+                upstream: service.upstream.map { configuration[$0] },
+                breaker: settings.breaker,
+                clock: clock
+            )
+        }
+        var byTimeouts: [Timeouts: HTTPClient] = [:]
+        var distinct: [HTTPClient] = []
+        self.clients = configuration.services.map { service in
+            let timeouts = Timeouts(connect: service.connectTimeout, read: service.readTimeout, write: service.writeTimeout)
+            if let client = byTimeouts[timeouts] { return client }
+            var client = HTTPClient.Configuration()
+            client.connectionPool = .init(
+                idleTimeout: TimeAmount(settings.idleTimeout),
+                concurrentHTTP1ConnectionsPerHostSoftLimit: settings.connectionsPerHost
+            )
+            // A refused connection is the breaker's and the retry's business, not a silent retry until the timeout.
+            client.connectionPool.retryConnectionEstablishment = false
+            client.timeout = .init(
+                connect: TimeAmount(timeouts.connect),
+                read: TimeAmount(timeouts.read),
+                write: TimeAmount(timeouts.write)
+            )
+            client.redirectConfiguration = .disallow
+            client.decompression = .disabled
+            let made = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
+            byTimeouts[timeouts] = made
+            distinct.append(made)
+            return made
+        }
+        self.distinctClients = distinct
+    }
+
+    /// Closes the upstream connections. Call it once the server has stopped.
+    public func shutdown() async throws {
+        for client in distinctClients { try await client.shutdown() }
+    }
+
+    /// The breaker state of each target of `service` (by name or id), keyed by `host:port`.
+    public func targetStates(service: String) -> [String: CircuitBreaker.State] {
+        guard let index = configuration.service(named: service), let targets = targets[index.position] else { return [:] }
+        return Dictionary(zip(targets.endpoints.map(\.address), targets.breakers.map(\.state)), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The responder to serve: every request goes through ``respond(to:context:)``.
+    public func buildResponder() -> CallbackResponder<GatewayRequestContext> {
+        CallbackResponder { [self] request, context in try await self.respond(to: request, context: context) }
+    }
+
+    public func respond(to request: Request, context: GatewayRequestContext) async throws -> Response {
+        let head = request.head
+        let host = head.authority
+        let routeRequest = RouteRequest(
+            method: head.method.rawValue,
+            host: host,
+            target: head.path ?? "/",
+            headers: head.headerFields.map { ($0.name.canonicalName, $0.value) }
+        )
+        guard let match = router.match(routeRequest) else {
+            return Self.problem(404, "no-route", "No Route matched", "no route matches \(head.method.rawValue) \(host ?? "")\(request.uri.path)")
+        }
+        guard let serviceIndex = match.service, let targets = targets[serviceIndex.position] else {
+            return Self.problem(503, "route-without-service", "Route without a service", "the matched route has no enabled service to proxy to")
+        }
+        let service = configuration[serviceIndex]
+        let route = configuration[match.route]
+        let client = ForwardingHeaders.Client(
+            address: context.remoteAddress?.ipAddress,
+            scheme: "http",
+            host: host,
+            port: context.localPort
+        )
+        var fields = head.headerFields
+        ForwardingHeaders.removeHopByHop(&fields)
+        fields[.contentLength] = nil
+        ForwardingHeaders.addForwarding(&fields, client: client, strippedPrefix: route.stripPath ? match.matchedPath : nil)
+
+        let length = head.headerFields[.contentLength].flatMap(Int64.init)
+        let hasBody = (length ?? 0) > 0 || head.headerFields[.transferEncoding] != nil
+        let retriable = Self.idempotent.contains(head.method) && !hasBody
+        let key = hashKey(targets, request: request, client: client, match: match)
+        let pathAndQuery = match.upstreamPath + (match.query.map { "?\($0)" } ?? "")
+
+        budget.recordCall()
+        var tried = Set<Int>()
+        var attempts = 0
+        var lastFailure: Response?
+        var retryAfter: Duration?
+        while true {
+            guard let index = targets.balancer.pick(key: key, isAvailable: { !tried.contains($0) }) else {
+                if let lastFailure { return lastFailure }
+                let seconds = max(1, Int(((retryAfter ?? .seconds(1)).inSeconds).rounded(.up)))
+                return Self.problem(
+                    503,
+                    "no-healthy-target",
+                    "No healthy target",
+                    "every target of service \(service.name ?? service.host) is failing; its circuit breakers are open",
+                    headers: [.retryAfter: String(seconds)]
+                )
+            }
+            tried.insert(index)
+            let breaker = targets.breakers[index]
+            let permit: CircuitBreaker.Permit
+            do {
+                permit = try breaker.acquirePermission()
+            } catch let open as CircuitBreakerOpenError {
+                if let wait = open.retryAfter { retryAfter = min(retryAfter ?? wait, wait) }
+                continue
+            }
+            let endpoint = targets.endpoints[index]
+            var upstream = HTTPClientRequest(url: "\(service.scheme.rawValue)://\(endpoint.address)\(pathAndQuery)")
+            upstream.method = HTTPMethod(rawValue: head.method.rawValue)
+            var outgoing = fields
+            outgoing[HTTPField.Name("Host")!] =
+                route.preserveHost ? (host ?? endpoint.address) : (targets.hostHeader ?? Self.hostValue(endpoint, scheme: service.scheme))
+            upstream.headers = HTTPHeaders(outgoing.map { ($0.name.rawName, $0.value) })
+            if hasBody {
+                upstream.body = .stream(request.body, length: length.map { .known($0) } ?? .unknown)
+            }
+            attempts += 1
+            targets.balancer.started(index)
+            let started = ContinuousClock.now
+            do {
+                let response = try await clients[serviceIndex.position].execute(upstream, deadline: .distantFuture, logger: logger)
+                breaker.record(permit, failed: targets.failureStatuses.contains(Int(response.status.code)), duration: .now - started)
+                let inFlight = InFlight { targets.balancer.finished(index) }
+                return Self.response(from: response, inFlight: inFlight)
+            } catch {
+                targets.balancer.finished(index)
+                if error is CancellationError || Task.isCancelled {
+                    breaker.release(permit)
+                    throw error
+                }
+                breaker.record(permit, failed: true, duration: .now - started)
+                let timedOut = Self.isTimeout(error)
+                logger.warning(
+                    "gateway: upstream attempt failed",
+                    metadata: [
+                        "service": "\(service.name ?? service.host)", "target": "\(endpoint.address)", "attempt": "\(attempts)",
+                        "error": "\(String(describing: error))",
+                    ]
+                )
+                lastFailure =
+                    timedOut
+                    ? Self.problem(504, "upstream-timeout", "Upstream timed out", "target \(endpoint.address) did not answer in time")
+                    : Self.problem(502, "upstream-unreachable", "Upstream unreachable", "target \(endpoint.address) could not be reached")
+                guard retriable, attempts <= service.retries, budget.tryWithdrawRetry() else { return lastFailure! }
+            }
+        }
+    }
+
+    static let idempotent: Set<HTTPRequest.Method> = [.get, .head, .options, .put, .delete, .trace]
+
+    private static func hostValue(_ endpoint: ServiceTargets.Endpoint, scheme: Service.UpstreamScheme) -> String {
+        let defaultPort = scheme == .https ? 443 : 80
+        return endpoint.port == defaultPort ? endpoint.host : endpoint.address
+    }
+
+    private func hashKey(_ targets: ServiceTargets, request: Request, client: ForwardingHeaders.Client, match: RouteMatch) -> String? {
+        guard targets.balancer.algorithm == .consistentHashing else { return nil }
+        return Self.key(targets.hashOn, request: request, client: client, match: match)
+            ?? Self.key(targets.hashFallback, request: request, client: client, match: match)
+    }
+
+    private static func key(_ input: Upstream.HashInput, request: Request, client: ForwardingHeaders.Client, match: RouteMatch) -> String? {
+        switch input {
+        case .none, .consumer: return nil
+        case .ip: return client.address
+        case .header(let name):
+            guard let field = HTTPField.Name(name) else { return nil }
+            let values = request.headers[values: field]
+            return values.isEmpty ? nil : values.joined(separator: ",")
+        case .cookie(let name, _):
+            for header in request.headers[values: .cookie] {
+                for pair in header.split(separator: ";") {
+                    let parts = pair.split(separator: "=", maxSplits: 1)
+                    if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name { return String(parts[1]) }
+                }
+            }
+            return nil
+        case .path: return request.uri.path
+        case .queryArgument(let name): return request.uri.queryParameters[Substring(name)].map(String.init)
+        case .uriCapture(let name): return match.namedCaptures[name]
+        }
+    }
+
+    private static func isTimeout(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError {
+            return error == .readTimeout || error == .connectTimeout || error == .deadlineExceeded || error == .writeTimeout
+        }
+        if let error = error as? ChannelError, case .connectTimeout = error { return true }
+        return false
+    }
+
+    private static func response(from upstream: HTTPClientResponse, inFlight: InFlight) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in upstream.headers {
+            guard let name = HTTPField.Name(name) else { continue }
+            fields.append(HTTPField(name: name, value: value))
+        }
+        ForwardingHeaders.removeHopByHop(&fields)
+        fields.append(HTTPField(name: .via, value: ForwardingHeaders.via))
+        return Response(
+            status: HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase),
+            headers: fields,
+            body: ResponseBody(asyncSequence: TrackedBody(base: upstream.body, inFlight: inFlight))
+        )
+    }
+
+    static func problem(_ status: Int, _ type: String, _ title: String, _ detail: String, headers: HTTPFields = [:]) -> Response {
+        let problem = ProblemDetails(status: status, title: title, detail: detail, type: "https://interchange.dev/problems/\(type)")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = (try? encoder.encode(problem)) ?? Data()
+        var fields = headers
+        fields[.contentType] = ProblemDetails.mediaType
+        return Response(status: HTTPResponse.Status(code: status), headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// Calls `onFinish` once: when the response body ends, or when it is dropped unread (a client that went away).
+final class InFlight: Sendable {
+    private let onFinish: @Sendable () -> Void
+    private let done = Atomic<Bool>(false)
+
+    init(_ onFinish: @escaping @Sendable () -> Void) { self.onFinish = onFinish }
+
+    func finish() {
+        if !done.exchange(true, ordering: .acquiringAndReleasing) { onFinish() }
+    }
+
+    deinit { finish() }
+}
+
+/// An upstream response body passed through as it arrives, telling ``InFlight`` when it is over.
+struct TrackedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+    typealias Element = ByteBuffer
+    let base: Base
+    let inFlight: InFlight
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let inFlight: InFlight
+
+        mutating func next() async throws -> ByteBuffer? {
+            do {
+                guard let buffer = try await base.next() else {
+                    inFlight.finish()
+                    return nil
+                }
+                return buffer
+            } catch {
+                inFlight.finish()
+                throw error
+            }
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), inFlight: inFlight) }
+}
