@@ -463,6 +463,8 @@ let package = Package(
                 "FulfillmentOrders",
                 "FulfillmentPayments",
                 "FulfillmentUsers",
+                "Gateway",
+                "GatewayProxy",
                 "Messaging",
                 "MessagingAMQP",
                 "Persistence",

@@ -140,7 +140,10 @@ struct Up: AsyncCommand {
 struct Serve: AsyncCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one component alone (to scale it out, or to run a simulator by itself).",
-        discussion: "Components: \(ComponentCatalog.entries.map { "\($0.name) (\($0.summary))" }.joined(separator: "; "))"
+        discussion: """
+            Components: \(ComponentCatalog.entries.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ")); \
+            gateway (the API gateway: --config names its Kong declarative file, kong.yaml; docs/gateway.md)
+            """
     )
 
     @Argument(help: "The component to run.")
@@ -148,7 +151,16 @@ struct Serve: AsyncCommand {
 
     @OptionGroup var options: ServerOptions
 
+    /// Not a component on the shared router: it owns every path on its port.
+    static let gateway = "gateway"
+
     func validate() throws {
+        if component == Self.gateway {
+            guard options.configFile != nil else {
+                throw ValidationError("serve gateway needs --config <kong.yaml>: the gateway's declarative configuration (Kong's format)")
+            }
+            return
+        }
         guard ComponentCatalog.entry(named: component) != nil else {
             let names = ComponentCatalog.entries.map(\.name)
             throw ValidationError("unknown component '\(component)'; available: \(names.isEmpty ? "none yet" : names.joined(separator: ", "))")
@@ -156,6 +168,19 @@ struct Serve: AsyncCommand {
     }
 
     func execute() async throws {
+        if component == Self.gateway, let declarativeFile = options.configFile {
+            var options = options
+            options.configFile = nil  // --config is the gateway's Kong file; the rest comes from flags and environment
+            let settings = try options.settings(databaseOf: component)
+            let (_, logger) = Self.bootstrapObservability(settings)
+            do {
+                try await GatewayRunner(declarativeFile: declarativeFile, settings: settings, logger: logger).run()
+            } catch let rejected as GatewayConfigurationRejected {
+                FileHandle.standardError.write(Data("\(rejected)\n".utf8))
+                throw ExitCode.validationFailure
+            }
+            return
+        }
         let settings = try options.settings(databaseOf: component)
         let (observability, logger) = Self.bootstrapObservability(settings)
         guard let entry = ComponentCatalog.entry(named: component) else { throw ExitCode.validationFailure }

@@ -1,0 +1,111 @@
+"""The real ``interchange serve gateway --config kong.yaml`` in front of a real HTTP upstream (Python's own server),
+driven by a plain HTTP client: a Kong declarative file loads unchanged and requests are proxied with Kong's path
+rules and forwarding headers; a bad file stops start-up naming each problem's key path and line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.interchange_binary import REPO_ROOT  # noqa: E402
+from support.interchange_process import run_interchange  # noqa: E402
+
+
+class Echo(BaseHTTPRequestHandler):
+    """Answers every GET with what reached it: the path and the headers."""
+
+    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        body = json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_a_kong_file_is_served_and_requests_are_proxied(interchange_bin: Path, tmp_path: Path) -> None:
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    try:
+        config = tmp_path / "kong.yaml"
+        config.write_text(
+            "_format_version: \"3.0\"\n"
+            "services:\n"
+            "  - name: echo\n"
+            f"    url: http://127.0.0.1:{upstream.server_address[1]}/v1\n"
+            "    routes:\n"
+            "      - name: echo\n"
+            "        paths: [/api]\n"
+        )
+        log = REPO_ROOT / "test-artifacts" / "interop-gateway.log"
+        with run_interchange(interchange_bin, ["serve", "gateway", "--config", str(config), "--port", "0"], log) as gateway:
+            status, headers, body = fetch(f"{gateway}/api/orders?page=2", {"X-Forwarded-For": "203.0.113.7"})
+            assert status == 200, body
+            seen = json.loads(body)
+            assert seen["path"] == "/v1/orders?page=2"
+            assert seen["headers"]["x-forwarded-for"] == "203.0.113.7, 127.0.0.1"
+            assert seen["headers"]["x-forwarded-prefix"] == "/api"
+            assert seen["headers"]["via"] == "1.1 interchange-gateway"
+            assert "1.1 interchange-gateway" in headers.get("Via", "")
+
+            status, headers, body = fetch(f"{gateway}/elsewhere")
+            assert status == 404
+            assert headers["Content-Type"] == "application/problem+json"
+            problem = json.loads(body)
+            assert problem["type"] == "https://interchange.dev/problems/no-route"
+            assert problem["status"] == 404
+    finally:
+        upstream.shutdown()
+
+
+def test_a_bad_kong_file_stops_start_up_naming_each_problem(interchange_bin: Path, tmp_path: Path) -> None:
+    config = tmp_path / "kong.yaml"
+    config.write_text(
+        "_format_version: \"3.0\"\n"
+        "services:\n"
+        "  - name: echo\n"
+        "    url: http://127.0.0.1:9/\n"
+        "    colour: blue\n"
+        "    routes:\n"
+        "      - name: echo\n"
+        "        paths: [orders]\n"
+    )
+    result = subprocess.run(
+        [str(interchange_bin), "serve", "gateway", "--config", str(config), "--port", "0"],
+        cwd=REPO_ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    # "<file>:<line>:<column>: <key path>: <reason>", every problem, not only the first.
+    assert re.search(rf"{re.escape(str(config))}:5:\d+: services\[0\]\.colour: ", result.stderr), result.stderr
+    assert re.search(rf"{re.escape(str(config))}:8:\d+: services\[0\]\.routes\[0\]\.paths\[0\]: ", result.stderr), result.stderr
+    assert "Interchange is listening" not in result.stdout
+
+
+def test_serve_gateway_without_a_file_says_what_it_needs(interchange_bin: Path) -> None:
+    result = subprocess.run(
+        [str(interchange_bin), "serve", "gateway", "--port", "0"],
+        cwd=REPO_ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "--config" in result.stderr and "Kong" in result.stderr, result.stderr
