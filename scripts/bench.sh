@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in release mode and prints Markdown tables for docs/benchmarks.md.
-#   scripts/bench.sh [http-client|http-client-variants|policies|webhooks|idempotency|shop|dashboard|messaging|fulfillment|all]
+#   scripts/bench.sh [http-client|http-client-variants|policies|webhooks|idempotency|shop|dashboard|messaging|fulfillment|gateway-router|gateway-proxy|all]
 source "$(dirname "$0")/lib/common.sh"
 require_swift
 cd "$ROOT/Benchmarks"
@@ -9,7 +9,8 @@ log "building benchmarks (release)"
 # SwiftPM keeps the build plan of this package across runs and misses source files added to the root package
 # it depends on by path; dropping the plan makes it re-scan (a few seconds).
 rm -f .build/release/description.json
-swift build -c release --product InterchangeBench >&2
+# gateway-proxy measures the `interchange` binary alone; every other case runs InterchangeBench.
+[ "$which" = gateway-proxy ] || swift build -c release --product InterchangeBench >&2
 BENCH="$ROOT/Benchmarks/.build/release/InterchangeBench"
 
 # wait_for_line FILE PATTERN — waits up to 60 s for a line matching PATTERN, prints the first URL in it.
@@ -128,6 +129,49 @@ fi
 if [ "$which" = all ] || [ "$which" = gateway-router ]; then
   echo "## Gateway route matching, 10 to 10 000 routes (one thread)"
   "$BENCH" gateway-router
+  echo
+fi
+if [ "$which" = all ] || [ "$which" = gateway-proxy ]; then
+  # One upstream: nginx answering {"ok":true}. Baseline: a second nginx in front of it, proxy_pass with upstream
+  # keepalive (HTTP/1.1, 64 idle connections) and two workers. Candidate: `interchange serve gateway` (release, two
+  # event loops) with a one-route Kong file and no plugins. Both measured interleaved by ../shared/tools/compare-http.
+  swift build -c release --product interchange >&2
+  start_nginx
+  UPSTREAM_PORT=${NGINX##*:}
+  WORK=$(mktemp -d); PROXY_PORT=$(free_port)
+  cat > "$WORK/nginx.conf" <<CONF
+worker_processes 2;
+pid $WORK/nginx.pid;
+error_log $WORK/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK; uwsgi_temp_path $WORK; scgi_temp_path $WORK;
+  upstream backend { server 127.0.0.1:$UPSTREAM_PORT; keepalive 64; }
+  server { listen 127.0.0.1:$PROXY_PORT; keepalive_requests 1000000;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+}
+CONF
+  nginx -c "$WORK/nginx.conf"
+  cat > "$WORK/kong.yaml" <<YAML
+_format_version: "3.0"
+services:
+  - name: upstream
+    url: http://127.0.0.1:$UPSTREAM_PORT
+    routes: [{name: all, paths: [/]}]
+YAML
+  "$ROOT/Benchmarks/.build/release/interchange" serve gateway --config "$WORK/kong.yaml" --port 0 --log-level error > "$WORK/gateway.log" 2>&1 &
+  GATEWAY_PID=$!
+  trap 'kill $GATEWAY_PID 2>/dev/null; kill $(cat "$WORK/nginx.pid") 2>/dev/null; rm -rf "$WORK"' EXIT
+  GATEWAY=$(wait_for_url "$WORK/gateway.log" "listening on")
+  curl -sf "$GATEWAY/" | grep -q ok || die "the gateway does not proxy to the upstream"
+  COMPARE=${COMPARE_HTTP:-$ROOT/../shared/tools/compare-http}
+  echo "## Gateway proxy, no plugins: nginx proxy_pass (keepalive) vs interchange serve gateway, same upstream"
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$COMPARE" -d 5 -c 32 -r 3 "http://127.0.0.1:$PROXY_PORT/" "$GATEWAY/"
+  echo "## For reference: the upstream directly vs through nginx"
+  "$COMPARE" -d 5 -c 32 -r 3 "$NGINX/" "http://127.0.0.1:$PROXY_PORT/"
+  kill $GATEWAY_PID 2>/dev/null || true
   echo
 fi
 if [ "$which" = all ] || [ "$which" = policies ]; then
