@@ -290,6 +290,7 @@ let package = Package(
                 "InterchangeCore",
                 "Resilience",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -570,6 +571,7 @@ let package = Package(
             dependencies: [
                 "Gateway",
                 "GatewayProxy",
+                "InterchangeCore",
                 "InterchangeTesting",
                 "Resilience",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -81,13 +81,20 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     private let clients: [HTTPClient]
     private let distinctClients: [HTTPClient]
     private let budget: RetryBudget
+    private let resolver: PluginResolver
+    /// Each enabled plugin instance, built once (a rate limiter's counters live in it).
+    private let plugins: [PluginInstance: any GatewayPlugin]
     private let logger: Logger
+
+    /// The plugins the proxy runs; any other configured plugin stops start-up with an error naming it.
+    public static let runnablePlugins: Set<String> = ["correlation-id", "key-auth", "rate-limiting", "request-size-limiting"]
 
     /// - Throws: ``ConfigurationError`` for settings out of range.
     public init(
         configuration: GatewayConfiguration,
         settings: Settings = Settings(),
         clock: some Clock<Duration> = ContinuousClock(),
+        now: @escaping @Sendable () -> Date = Date.init,
         logger: Logger
     ) throws {
         try ConfigurationError.require(
@@ -100,6 +107,8 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         self.router = GatewayRouter(configuration)
         self.logger = logger
         self.budget = try RetryBudget(ratio: settings.retryRatio, minRetriesPerSecond: settings.minRetriesPerSecond, clock: clock)
+        self.resolver = PluginResolver(configuration)
+        self.plugins = try Self.buildPlugins(configuration, now: now)
         self.targets = try configuration.services.map { service in
             guard service.enabled else { return nil }
             return try ServiceTargets(
@@ -136,6 +145,33 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         self.distinctClients = distinct
     }
 
+    private static func buildPlugins(
+        _ configuration: GatewayConfiguration,
+        now: @escaping @Sendable () -> Date
+    ) throws -> [PluginInstance: any GatewayPlugin] {
+        var plugins: [PluginInstance: any GatewayPlugin] = [:]
+        for (position, instance) in configuration.plugins.enumerated() where instance.enabled {
+            let field = "plugins[\(position)] (\(instance.configuration.pluginName))"
+            do {
+                switch instance.configuration {
+                case .correlationID(let config): plugins[instance] = try CorrelationIDPlugin(config)
+                case .keyAuth(let config): plugins[instance] = try KeyAuthPlugin(config, gateway: configuration)
+                case .rateLimiting(let config): plugins[instance] = try RateLimitingPlugin(config, gateway: configuration, now: now)
+                case .requestSizeLimiting(let config): plugins[instance] = RequestSizeLimitingPlugin(configuration: config)
+                default:
+                    throw ConfigurationError(
+                        field: field,
+                        reason: "'\(instance.configuration.pluginName)' is read and validated, but the proxy does not run it yet "
+                            + "(it runs \(runnablePlugins.sorted().joined(separator: ", ")))"
+                    )
+                }
+            } catch let error as GatewayPluginError {
+                throw ConfigurationError(field: "\(field).\(error.field)", reason: error.reason)
+            }
+        }
+        return plugins
+    }
+
     /// Closes the upstream connections. Call it once the server has stopped.
     public func shutdown() async throws {
         for client in distinctClients { try await client.shutdown() }
@@ -167,14 +203,50 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         guard let serviceIndex = match.service, let targets = targets[serviceIndex.position] else {
             return Self.problem(503, "route-without-service", "Route without a service", "the matched route has no enabled service to proxy to")
         }
+        var plugin = PluginContext(
+            head: head,
+            query: match.query,
+            clientAddress: context.remoteAddress?.ipAddress,
+            route: match.route,
+            service: serviceIndex
+        )
+        if let answer = try await runPlugins(&plugin) { return Self.adding(plugin.responseHeaders, to: answer) }
+        let response = try await forward(request, plugin: plugin, match: match, service: serviceIndex, targets: targets, port: context.localPort)
+        return Self.adding(plugin.responseHeaders, to: response)
+    }
+
+    /// The access phase: each plugin that applies, in Kong's order; once one identifies the consumer, the plugins
+    /// still to run are picked again for that consumer (its own instances win, as in Kong).
+    private func runPlugins(_ context: inout PluginContext) async throws -> Response? {
+        guard !plugins.isEmpty else { return nil }
+        var pending = resolver.plugins(route: context.route, service: context.service, consumer: nil)[...]
+        while let instance = pending.popFirst() {
+            guard let plugin = plugins[instance] else { continue }
+            let consumer = context.consumer
+            if let answer = try await plugin.access(&context) { return answer }
+            if context.consumer != consumer, let identified = context.consumer {
+                let priority = instance.configuration.executionPriority
+                pending =
+                    resolver.plugins(route: context.route, service: context.service, consumer: identified)
+                    .filter { $0.configuration.executionPriority < priority }[...]
+            }
+        }
+        return nil
+    }
+
+    private func forward(
+        _ request: Request,
+        plugin: PluginContext,
+        match: RouteMatch,
+        service serviceIndex: EntityIndex<Service>,
+        targets: ServiceTargets,
+        port: Int?
+    ) async throws -> Response {
         let service = configuration[serviceIndex]
         let route = configuration[match.route]
-        let client = ForwardingHeaders.Client(
-            address: context.remoteAddress?.ipAddress,
-            scheme: "http",
-            host: host,
-            port: context.localPort
-        )
+        let head = plugin.head
+        let host = head.authority
+        let client = ForwardingHeaders.Client(address: plugin.clientAddress, scheme: "http", host: host, port: port)
         var fields = head.headerFields
         ForwardingHeaders.removeHopByHop(&fields)
         fields[.contentLength] = nil
@@ -184,7 +256,10 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         let hasBody = (length ?? 0) > 0 || head.headerFields[.transferEncoding] != nil
         let retriable = Self.idempotent.contains(head.method) && !hasBody
         let key = hashKey(targets, request: request, client: client, match: match)
-        let pathAndQuery = match.upstreamPath + (match.query.map { "?\($0)" } ?? "")
+        let pathAndQuery = match.upstreamPath + (plugin.query.map { "?\($0)" } ?? "")
+        let problem = { (status: Int, type: String, title: String, detail: String, headers: HTTPFields) in
+            GatewayProblem.response(status, type, title, detail, headers: headers, correlationID: plugin.correlationID)
+        }
 
         budget.recordCall()
         var tried = Set<Int>()
@@ -195,12 +270,12 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
             guard let index = targets.balancer.pick(key: key, isAvailable: { !tried.contains($0) }) else {
                 if let lastFailure { return lastFailure }
                 let seconds = max(1, Int(((retryAfter ?? .seconds(1)).inSeconds).rounded(.up)))
-                return Self.problem(
+                return problem(
                     503,
                     "no-healthy-target",
                     "No healthy target",
                     "every target of service \(service.name ?? service.host) is failing; its circuit breakers are open",
-                    headers: [.retryAfter: String(seconds)]
+                    [.retryAfter: String(seconds)]
                 )
             }
             tried.insert(index)
@@ -220,7 +295,12 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 route.preserveHost ? (host ?? endpoint.address) : (targets.hostHeader ?? Self.hostValue(endpoint, scheme: service.scheme))
             upstream.headers = HTTPHeaders(outgoing.map { ($0.name.rawName, $0.value) })
             if hasBody {
-                upstream.body = .stream(request.body, length: length.map { .known($0) } ?? .unknown)
+                let bodyLength: HTTPClientRequest.Body.Length = length.map { .known($0) } ?? .unknown
+                if let limit = plugin.bodyLimit {
+                    upstream.body = .stream(LimitedBody(base: request.body, limit: limit), length: bodyLength)
+                } else {
+                    upstream.body = .stream(request.body, length: bodyLength)
+                }
             }
             attempts += 1
             targets.balancer.started(index)
@@ -236,6 +316,11 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                     breaker.release(permit)
                     throw error
                 }
+                if let tooLarge = error as? BodyTooLarge {
+                    // The client's fault, not the target's.
+                    breaker.release(permit)
+                    return RequestSizeLimitingPlugin.tooLarge(tooLarge.limit, correlationID: plugin.correlationID)
+                }
                 breaker.record(permit, failed: true, duration: .now - started)
                 let timedOut = Self.isTimeout(error)
                 logger.warning(
@@ -247,11 +332,18 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 )
                 lastFailure =
                     timedOut
-                    ? Self.problem(504, "upstream-timeout", "Upstream timed out", "target \(endpoint.address) did not answer in time")
-                    : Self.problem(502, "upstream-unreachable", "Upstream unreachable", "target \(endpoint.address) could not be reached")
+                    ? problem(504, "upstream-timeout", "Upstream timed out", "target \(endpoint.address) did not answer in time", [:])
+                    : problem(502, "upstream-unreachable", "Upstream unreachable", "target \(endpoint.address) could not be reached", [:])
                 guard retriable, attempts <= service.retries, budget.tryWithdrawRetry() else { return lastFailure! }
             }
         }
+    }
+
+    private static func adding(_ headers: HTTPFields, to response: Response) -> Response {
+        guard !headers.isEmpty else { return response }
+        var response = response
+        for field in headers { response.headers[field.name] = field.value }
+        return response
     }
 
     static let idempotent: Set<HTTPRequest.Method> = [.get, .head, .options, .put, .delete, .trace]
@@ -313,13 +405,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     }
 
     static func problem(_ status: Int, _ type: String, _ title: String, _ detail: String, headers: HTTPFields = [:]) -> Response {
-        let problem = ProblemDetails(status: status, title: title, detail: detail, type: "https://interchange.dev/problems/\(type)")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let body = (try? encoder.encode(problem)) ?? Data()
-        var fields = headers
-        fields[.contentType] = ProblemDetails.mediaType
-        return Response(status: HTTPResponse.Status(code: status), headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        GatewayProblem.response(status, type, title, detail, headers: headers)
     }
 }
 

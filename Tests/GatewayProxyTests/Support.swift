@@ -49,10 +49,11 @@ func withGateway<T: Sendable>(
     _ yaml: String,
     settings: GatewayProxy.Settings = GatewayProxy.Settings(),
     clock: some Clock<Duration> = ContinuousClock(),
+    now: @escaping @Sendable () -> Date = Date.init,
     _ body: (GatewayProxy, String) async throws -> T
 ) async throws -> T {
     let configuration = try GatewayConfiguration.load(yaml: yaml)
-    let proxy = try GatewayProxy(configuration: configuration, settings: settings, clock: clock, logger: LoopbackServer.quietLogger)
+    let proxy = try GatewayProxy(configuration: configuration, settings: settings, clock: clock, now: now, logger: LoopbackServer.quietLogger)
     do {
         let result = try await LoopbackServer.run(proxy) { server in try await body(proxy, server.baseURL) }
         try await proxy.shutdown()

@@ -1,0 +1,114 @@
+import Crypto
+import Foundation
+import Gateway
+import HTTPTypes
+import Hummingbird
+
+/// Kong's `key-auth`: the consumer's key in one of `key_names`, as a header (any case) or a query parameter.
+/// Keys are looked up by their SHA-256 digest, so no comparison runs over the key's own bytes. On success the
+/// consumer is set and `X-Consumer-ID`, `-Username`, `-Custom-ID` and `X-Credential-Identifier` go upstream (the
+/// key itself too, unless `hide_credentials`); on failure `401` problem+json with `WWW-Authenticate: Key`, or the
+/// `anonymous` consumer with `X-Anonymous-Consumer: true`.
+struct KeyAuthPlugin: GatewayPlugin {
+    let configuration: KeyAuthConfiguration
+    /// SHA-256 of each key → (consumer, the credential's id or a digest prefix).
+    let keys: [Data: (consumer: EntityIndex<Consumer>, credential: String)]
+    let consumers: [Consumer]
+    let anonymous: EntityIndex<Consumer>?
+
+    init(_ configuration: KeyAuthConfiguration, gateway: GatewayConfiguration) throws {
+        self.configuration = configuration
+        var keys: [Data: (consumer: EntityIndex<Consumer>, credential: String)] = [:]
+        for (position, consumer) in gateway.consumers.enumerated() {
+            for credential in consumer.keyAuthCredentials {
+                let digest = Self.digest(credential.key.value)
+                keys[digest] = (EntityIndex(position), credential.id ?? digest.prefix(8).map { String(format: "%02x", $0) }.joined())
+            }
+        }
+        self.keys = keys
+        self.consumers = gateway.consumers
+        if let anonymous = configuration.anonymous {
+            guard let index = gateway.consumer(named: anonymous) else {
+                throw GatewayPluginError(plugin: "key-auth", field: "config.anonymous", reason: "no consumer '\(anonymous)'")
+            }
+            self.anonymous = index
+        } else {
+            self.anonymous = nil
+        }
+    }
+
+    static func digest(_ key: String) -> Data { Data(SHA256.hash(data: Data(key.utf8))) }
+
+    func access(_ context: inout PluginContext) async throws -> Response? {
+        if context.head.method == .options && !configuration.runOnPreflight { return nil }
+        var found: (key: String, name: String, inHeader: Bool)?
+        for name in configuration.keyNames {
+            if configuration.keyInHeader, let field = HTTPField.Name(name), let value = context.head.headerFields[field] {
+                found = (value, name, true)
+                break
+            }
+            if configuration.keyInQuery, let value = context.queryParameter(name) {
+                found = (value, name, false)
+                break
+            }
+        }
+        guard let found, !found.key.isEmpty else {
+            return try fail(&context, status: 401, detail: "No API key found in request")
+        }
+        guard let match = keys[Self.digest(found.key)] else {
+            return try fail(&context, status: 401, detail: "Invalid authentication credentials")
+        }
+        if configuration.hideCredentials {
+            if found.inHeader, let field = HTTPField.Name(found.name) { context.head.headerFields[field] = nil }
+            if !found.inHeader { context.removeQueryParameter(found.name) }
+        }
+        identify(&context, consumer: match.consumer, credential: match.credential)
+        return nil
+    }
+
+    private func fail(_ context: inout PluginContext, status: Int, detail: String) throws -> Response? {
+        if let anonymous {
+            identify(&context, consumer: anonymous, credential: nil)
+            context.head.headerFields[.xAnonymousConsumer] = "true"
+            return nil
+        }
+        let realm = configuration.realm.map { #"Key realm="\#($0)""# } ?? "Key"
+        return GatewayProblem.response(
+            status,
+            "unauthorized",
+            "Unauthorized",
+            detail,
+            headers: [.wwwAuthenticate: realm],
+            correlationID: context.correlationID
+        )
+    }
+
+    private func identify(_ context: inout PluginContext, consumer: EntityIndex<Consumer>, credential: String?) {
+        context.consumer = consumer
+        context.credential = credential
+        let entity = consumers[consumer.position]
+        var fields = context.head.headerFields
+        fields[.xConsumerID] = entity.id
+        fields[.xConsumerUsername] = entity.username
+        fields[.xConsumerCustomID] = entity.customID
+        fields[.xCredentialIdentifier] = credential
+        fields[.xAnonymousConsumer] = nil
+        context.head.headerFields = fields
+    }
+}
+
+/// A plugin instance the proxy cannot run as configured.
+struct GatewayPluginError: Error, CustomStringConvertible {
+    let plugin: String
+    let field: String
+    let reason: String
+    var description: String { "plugin \(plugin): \(field): \(reason)" }
+}
+
+extension HTTPField.Name {
+    static let xConsumerID = Self("X-Consumer-ID")!
+    static let xConsumerUsername = Self("X-Consumer-Username")!
+    static let xConsumerCustomID = Self("X-Consumer-Custom-ID")!
+    static let xCredentialIdentifier = Self("X-Credential-Identifier")!
+    static let xAnonymousConsumer = Self("X-Anonymous-Consumer")!
+}
