@@ -160,18 +160,36 @@ services:
     url: http://127.0.0.1:$UPSTREAM_PORT
     routes: [{name: all, paths: [/]}]
 YAML
-  "$ROOT/Benchmarks/.build/release/interchange" serve gateway --config "$WORK/kong.yaml" --port 0 --log-level error > "$WORK/gateway.log" 2>&1 &
+  # The same with key-auth + rate-limiting (local, a limit no run reaches) on every request.
+  cat "$WORK/kong.yaml" - > "$WORK/kong-plugins.yaml" <<YAML
+consumers:
+  - username: bench
+    keyauth_credentials: [{key: bench-key}]
+plugins:
+  - name: key-auth
+  - name: rate-limiting
+    config: {second: 100000000, limit_by: consumer}
+YAML
+  GW="$ROOT/Benchmarks/.build/release/interchange"
+  "$GW" serve gateway --config "$WORK/kong.yaml" --port 0 --log-level error > "$WORK/gateway.log" 2>&1 &
   GATEWAY_PID=$!
-  trap 'kill $GATEWAY_PID 2>/dev/null; kill $(cat "$WORK/nginx.pid") 2>/dev/null; rm -rf "$WORK"' EXIT
+  "$GW" serve gateway --config "$WORK/kong-plugins.yaml" --port 0 --log-level error > "$WORK/gateway-plugins.log" 2>&1 &
+  PLUGINS_PID=$!
+  trap 'kill $GATEWAY_PID $PLUGINS_PID 2>/dev/null; kill $(cat "$WORK/nginx.pid") 2>/dev/null; rm -rf "$WORK"' EXIT
   GATEWAY=$(wait_for_url "$WORK/gateway.log" "listening on")
+  PLUGINS=$(wait_for_url "$WORK/gateway-plugins.log" "listening on")
   curl -sf "$GATEWAY/" | grep -q ok || die "the gateway does not proxy to the upstream"
+  curl -sf -H 'apikey: bench-key' "$PLUGINS/" | grep -q ok || die "the gateway with plugins does not proxy"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$PLUGINS/")" = 401 ] || die "key-auth is not enforced"
   COMPARE=${COMPARE_HTTP:-$ROOT/../shared/tools/compare-http}
   echo "## Gateway proxy, no plugins: nginx proxy_pass (keepalive) vs interchange serve gateway, same upstream"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   "$COMPARE" -d 5 -c 32 -r 3 "http://127.0.0.1:$PROXY_PORT/" "$GATEWAY/"
+  echo "## Gateway proxy with key-auth + rate-limiting: nginx proxy_pass vs interchange serve gateway"
+  "$COMPARE" -d 5 -c 32 -r 3 -H 'apikey: bench-key' "http://127.0.0.1:$PROXY_PORT/" "$PLUGINS/"
   echo "## For reference: the upstream directly vs through nginx"
   "$COMPARE" -d 5 -c 32 -r 3 "$NGINX/" "http://127.0.0.1:$PROXY_PORT/"
-  kill $GATEWAY_PID 2>/dev/null || true
+  kill $GATEWAY_PID $PLUGINS_PID 2>/dev/null || true
   echo
 fi
 if [ "$which" = all ] || [ "$which" = policies ]; then
