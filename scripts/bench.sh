@@ -22,23 +22,31 @@ wait_for_url() {
   die "no '$2' in $1"
 }
 
-start_nginx() {
+# run_nginx WORKERS HTTP_BLOCK — an nginx with WORKERS processes and HTTP_BLOCK (upstreams, servers) inside
+# `http { }`, in a temporary directory; stopped when this script ends. Sets NGINX_DIR.
+run_nginx() {
   apt_install nginx-light 2>/dev/null || apt_install nginx
-  NGINX_DIR=$(mktemp -d); PORT=$(free_port)
+  NGINX_DIR=$(mktemp -d)
   cat > "$NGINX_DIR/nginx.conf" <<CONF
-worker_processes 1;
+worker_processes $1;
 pid $NGINX_DIR/nginx.pid;
 error_log $NGINX_DIR/error.log;
 events { worker_connections 1024; }
 http {
   access_log off;
   client_body_temp_path $NGINX_DIR; proxy_temp_path $NGINX_DIR; fastcgi_temp_path $NGINX_DIR; uwsgi_temp_path $NGINX_DIR; scgi_temp_path $NGINX_DIR;
-  server { listen 127.0.0.1:$PORT; keepalive_requests 1000000;
-    location / { default_type application/json; return 200 '{"ok":true}'; } }
+  $2
 }
 CONF
   nginx -c "$NGINX_DIR/nginx.conf"
   stop_with_parent $$ sh -c "kill \$(cat $NGINX_DIR/nginx.pid); rm -rf $NGINX_DIR"
+}
+
+# start_nginx — one worker answering {"ok":true} to everything; sets NGINX to its URL.
+start_nginx() {
+  PORT=$(free_port)
+  run_nginx 1 "server { listen 127.0.0.1:$PORT; keepalive_requests 1000000;
+    location / { default_type application/json; return 200 '{\"ok\":true}'; } }"
   NGINX="http://127.0.0.1:$PORT"
 }
 
@@ -139,20 +147,9 @@ if [ "$which" = all ] || [ "$which" = gateway-proxy ]; then
   start_nginx
   UPSTREAM_PORT=${NGINX##*:}
   WORK=$(mktemp -d); PROXY_PORT=$(free_port)
-  cat > "$WORK/nginx.conf" <<CONF
-worker_processes 2;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK; uwsgi_temp_path $WORK; scgi_temp_path $WORK;
-  upstream backend { server 127.0.0.1:$UPSTREAM_PORT; keepalive 64; }
+  run_nginx 2 "upstream backend { server 127.0.0.1:$UPSTREAM_PORT; keepalive 64; }
   server { listen 127.0.0.1:$PROXY_PORT; keepalive_requests 1000000;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-}
-CONF
-  nginx -c "$WORK/nginx.conf"
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
   cat > "$WORK/kong.yaml" <<YAML
 _format_version: "3.0"
 services:
@@ -175,7 +172,7 @@ YAML
   GATEWAY_PID=$!
   "$GW" serve gateway --config "$WORK/kong-plugins.yaml" --port 0 --log-level error > "$WORK/gateway-plugins.log" 2>&1 &
   PLUGINS_PID=$!
-  trap 'kill $GATEWAY_PID $PLUGINS_PID 2>/dev/null; kill $(cat "$WORK/nginx.pid") 2>/dev/null; rm -rf "$WORK"' EXIT
+  trap 'kill $GATEWAY_PID $PLUGINS_PID 2>/dev/null; rm -rf "$WORK"' EXIT
   GATEWAY=$(wait_for_url "$WORK/gateway.log" "listening on")
   PLUGINS=$(wait_for_url "$WORK/gateway-plugins.log" "listening on")
   curl -sf "$GATEWAY/" | grep -q ok || die "the gateway does not proxy to the upstream"
