@@ -10,8 +10,9 @@ import NIOHTTP1
 import Resilience
 import Synchronization
 
-/// The gateway's data plane: routes each request with ``GatewayRouter`` and forwards it to one of its service's
-/// targets, streaming both bodies (nothing is buffered whole, so a body of any size passes in constant memory).
+/// The gateway's data plane: routes each request with ``GatewayRouter``, runs the plugins that apply (Kong's order
+/// and precedence; ``runnablePlugins``), and forwards it to one of its service's targets, streaming both bodies with
+/// backpressure (nothing is buffered whole).
 ///
 /// Per hop (RFC 9110 §7.6): hop-by-hop headers are removed both ways; `X-Forwarded-For|Proto|Host|Port|Prefix`,
 /// `X-Real-IP`, `Forwarded` (RFC 7239) and `Via` are added; `Host` is the target's unless the route preserves the
