@@ -88,7 +88,9 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     private let logger: Logger
 
     /// The plugins the proxy runs; any other configured plugin stops start-up with an error naming it.
-    public static let runnablePlugins: Set<String> = ["correlation-id", "key-auth", "rate-limiting", "request-size-limiting"]
+    public static let runnablePlugins: Set<String> = [
+        "acl", "basic-auth", "correlation-id", "ip-restriction", "key-auth", "rate-limiting", "request-size-limiting",
+    ]
 
     /// - Throws: ``ConfigurationError`` for settings out of range.
     public init(
@@ -159,6 +161,9 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 case .keyAuth(let config): plugins[instance] = try KeyAuthPlugin(config, gateway: configuration)
                 case .rateLimiting(let config): plugins[instance] = try RateLimitingPlugin(config, gateway: configuration, now: now)
                 case .requestSizeLimiting(let config): plugins[instance] = RequestSizeLimitingPlugin(configuration: config)
+                case .basicAuth(let config): plugins[instance] = try BasicAuthPlugin(config, gateway: configuration)
+                case .acl(let config): plugins[instance] = ACLPlugin(config, gateway: configuration)
+                case .ipRestriction(let config): plugins[instance] = try IPRestrictionPlugin(config)
                 default:
                     throw ConfigurationError(
                         field: field,

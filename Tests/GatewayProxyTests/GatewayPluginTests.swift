@@ -136,7 +136,9 @@ struct GatewayPluginTests {
                     consumer: alice
                     config: {minute: 5}
                 """
-            try await withGateway(Self.yaml(upstream: ports[0], plugins: plugins, consumers: Self.consumers)) { _, gateway in
+            // A fixed clock: on the real one a minute can turn over mid-test and reset the windows.
+            let now = Date(timeIntervalSince1970: 1_767_225_630)
+            try await withGateway(Self.yaml(upstream: ports[0], plugins: plugins, consumers: Self.consumers), now: { now }) { _, gateway in
                 var alice: [Int] = []
                 var bob: [Int] = []
                 for _ in 0..<6 {

@@ -34,6 +34,29 @@ struct PluginContext: Sendable {
     /// The largest request body to pass (request-size-limiting); a longer one is cut off with 413.
     var bodyLimit: Int?
 
+    /// An authentication plugin identified `consumer`: it is set, with `X-Consumer-ID`, `-Username`, `-Custom-ID`
+    /// and `X-Credential-Identifier` for the upstream (each removed when the consumer has none, so a client cannot
+    /// send its own).
+    mutating func identify(_ consumer: EntityIndex<Consumer>, credential: String?, in consumers: [Consumer]) {
+        self.consumer = consumer
+        self.credential = credential
+        let entity = consumers[consumer.position]
+        var fields = head.headerFields
+        fields[.xConsumerID] = entity.id
+        fields[.xConsumerUsername] = entity.username
+        fields[.xConsumerCustomID] = entity.customID
+        fields[.xCredentialIdentifier] = credential
+        fields[.xAnonymousConsumer] = nil
+        head.headerFields = fields
+    }
+
+    /// Authentication failed and the plugin names an `anonymous` consumer: the request goes on as that consumer,
+    /// with `X-Anonymous-Consumer: true`.
+    mutating func identifyAnonymously(_ consumer: EntityIndex<Consumer>, in consumers: [Consumer]) {
+        identify(consumer, credential: nil, in: consumers)
+        head.headerFields[.xAnonymousConsumer] = "true"
+    }
+
     func queryParameter(_ name: String) -> String? {
         guard let query else { return nil }
         for pair in query.split(separator: "&") {

@@ -62,14 +62,13 @@ struct KeyAuthPlugin: GatewayPlugin {
             if found.inHeader, let field = HTTPField.Name(found.name) { context.head.headerFields[field] = nil }
             if !found.inHeader { context.removeQueryParameter(found.name) }
         }
-        identify(&context, consumer: match.consumer, credential: match.credential)
+        context.identify(match.consumer, credential: match.credential, in: consumers)
         return nil
     }
 
     private func fail(_ context: inout PluginContext, status: Int, detail: String) throws -> Response? {
         if let anonymous {
-            identify(&context, consumer: anonymous, credential: nil)
-            context.head.headerFields[.xAnonymousConsumer] = "true"
+            context.identifyAnonymously(anonymous, in: consumers)
             return nil
         }
         let realm = configuration.realm.map { #"Key realm="\#($0)""# } ?? "Key"
@@ -81,19 +80,6 @@ struct KeyAuthPlugin: GatewayPlugin {
             headers: [.wwwAuthenticate: realm],
             correlationID: context.correlationID
         )
-    }
-
-    private func identify(_ context: inout PluginContext, consumer: EntityIndex<Consumer>, credential: String?) {
-        context.consumer = consumer
-        context.credential = credential
-        let entity = consumers[consumer.position]
-        var fields = context.head.headerFields
-        fields[.xConsumerID] = entity.id
-        fields[.xConsumerUsername] = entity.username
-        fields[.xConsumerCustomID] = entity.customID
-        fields[.xCredentialIdentifier] = credential
-        fields[.xAnonymousConsumer] = nil
-        context.head.headerFields = fields
     }
 }
 
