@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import Gateway
 import GatewayProxy
+import HTTPTypes
+import Hummingbird
 import InterchangeCore
 import InterchangeTesting
 import Testing
@@ -141,5 +143,36 @@ struct GatewayAccessPluginTests {
         #expect(CIDR("10.0.0.0/33") == nil)
         #expect(CIDR("nonsense") == nil)
         #expect(try #require(CIDR("0.0.0.0/0")).contains(try #require(IPAddress("8.8.8.8"))))
+    }
+}
+
+@Suite("Rate limiting's counters")
+struct RateLimitingCounterTests {
+    @Test("once there are many counts, those of ended windows are dropped")
+    func pruning() async throws {
+        let now = LockedValue(Date(timeIntervalSince1970: 1_767_225_600))
+        let configuration = try GatewayConfiguration.load(
+            yaml: GatewayPluginTests.yaml(upstream: 9, plugins: "  - name: rate-limiting\n    config: {minute: 5, limit_by: ip}")
+        )
+        guard case .rateLimiting(let config) = configuration.plugins[0].configuration else {
+            Issue.record("not a rate-limiting plugin")
+            return
+        }
+        let plugin = try RateLimitingPlugin(config, gateway: configuration, now: { now.value })
+        func request(from address: String) async throws -> Response? {
+            var context = PluginContext(
+                head: HTTPRequest(method: .get, scheme: "http", authority: "gw", path: "/"),
+                query: nil,
+                clientAddress: address,
+                route: EntityIndex(0),
+                service: EntityIndex(0)
+            )
+            return try await plugin.access(&context)
+        }
+        for client in 0..<100_001 { _ = try await request(from: "10.\(client >> 16).\((client >> 8) & 255).\(client & 255)") }
+        #expect(plugin.heldCounts == 100_001)
+        now.withLock { $0 = $0.addingTimeInterval(60) }  // every window so far has ended
+        #expect(try await request(from: "192.0.2.1") == nil)
+        #expect(plugin.heldCounts == 1, "only the new window's count is left")
     }
 }

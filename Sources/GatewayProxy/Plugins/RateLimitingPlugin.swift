@@ -15,7 +15,20 @@ final class RateLimitingPlugin: GatewayPlugin {
     let configuration: RateLimitingConfiguration
     private let now: @Sendable () -> Date
     private let services: [Service]
-    private let counters = Mutex<[Key: Int]>([:])
+    private let counters = Mutex<Counters>(Counters())
+
+    /// The count of each (identifier, period, window) with the window's end, pruned of ended windows once there are
+    /// many (at most once a second, so a spray of new identifiers does not make every request scan the table).
+    private struct Counters {
+        var counts: [Key: (count: Int, end: Int64)] = [:]
+        var lastPruned: Int64 = 0
+
+        mutating func pruneIfLarge(now seconds: Int64) {
+            guard counts.count > 100_000, seconds > lastPruned else { return }
+            counts = counts.filter { $0.value.end > seconds }
+            lastPruned = seconds
+        }
+    }
 
     private struct Key: Hashable {
         let identifier: String
@@ -36,6 +49,9 @@ final class RateLimitingPlugin: GatewayPlugin {
         self.now = now
     }
 
+    /// How many (identifier, period, window) counts are held.
+    var heldCounts: Int { counters.withLock { $0.counts.count } }
+
     func access(_ context: inout PluginContext) async throws -> Response? {
         let identifier = identifier(context)
         let instant = now()
@@ -44,11 +60,14 @@ final class RateLimitingPlugin: GatewayPlugin {
             configuration.limits[period].map { (period: period, limit: Int($0.rounded(.down)), window: Self.window(period, at: instant)) }
         }
         // Check every period, then count the request in all of them, in one critical section.
+        let keys = periods.map { Key(identifier: identifier, period: $0.period, windowStart: $0.window.start) }
         let (used, allowed): ([Int], Bool) = counters.withLock { counters in
-            let used = periods.map { counters[Key(identifier: identifier, period: $0.period, windowStart: $0.window.start), default: 0] }
+            let used = keys.map { counters.counts[$0]?.count ?? 0 }
             guard zip(used, periods).allSatisfy({ $0 < $1.limit }) else { return (used, false) }
-            for period in periods { counters[Key(identifier: identifier, period: period.period, windowStart: period.window.start), default: 0] += 1 }
-            if counters.count > 100_000 { counters = counters.filter { $0.key.windowStart >= seconds - 366 * 86_400 } }
+            for (key, period) in zip(keys, periods) {
+                counters.counts[key] = (count: (counters.counts[key]?.count ?? 0) + 1, end: period.window.end)
+            }
+            counters.pruneIfLarge(now: seconds)
             return (used.map { $0 + 1 }, true)
         }
         let remaining = zip(periods, used).map { max(0, $0.limit - $1) }
