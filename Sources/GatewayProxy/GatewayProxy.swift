@@ -204,10 +204,20 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
             headers: head.headerFields.map { ($0.name.canonicalName, $0.value) }
         )
         guard let match = router.match(routeRequest) else {
-            return Self.problem(404, "no-route", "No Route matched", "no route matches \(head.method.rawValue) \(host ?? "")\(request.uri.path)")
+            return GatewayProblem.response(
+                404,
+                "no-route",
+                "No Route matched",
+                "no route matches \(head.method.rawValue) \(host ?? "")\(request.uri.path)"
+            )
         }
         guard let serviceIndex = match.service, let targets = targets[serviceIndex.position] else {
-            return Self.problem(503, "route-without-service", "Route without a service", "the matched route has no enabled service to proxy to")
+            return GatewayProblem.response(
+                503,
+                "route-without-service",
+                "Route without a service",
+                "the matched route has no enabled service to proxy to"
+            )
         }
         var plugin = PluginContext(
             head: head,
@@ -297,7 +307,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
             var upstream = HTTPClientRequest(url: "\(service.scheme.rawValue)://\(endpoint.address)\(pathAndQuery)")
             upstream.method = HTTPMethod(rawValue: head.method.rawValue)
             var outgoing = fields
-            outgoing[HTTPField.Name("Host")!] =
+            outgoing[Self.hostField] =
                 route.preserveHost ? (host ?? endpoint.address) : (targets.hostHeader ?? Self.hostValue(endpoint, scheme: service.scheme))
             upstream.headers = HTTPHeaders(outgoing.map { ($0.name.rawName, $0.value) })
             if hasBody {
@@ -352,9 +362,11 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         return response
     }
 
+    private static let hostField = HTTPField.Name("Host")!
+
     static let idempotent: Set<HTTPRequest.Method> = [.get, .head, .options, .put, .delete, .trace]
 
-    private static func hostValue(_ endpoint: ServiceTargets.Endpoint, scheme: Service.UpstreamScheme) -> String {
+    private static func hostValue(_ endpoint: Target, scheme: Service.UpstreamScheme) -> String {
         let defaultPort = scheme == .https ? 443 : 80
         return endpoint.port == defaultPort ? endpoint.host : endpoint.address
     }
@@ -410,9 +422,6 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         )
     }
 
-    static func problem(_ status: Int, _ type: String, _ title: String, _ detail: String, headers: HTTPFields = [:]) -> Response {
-        GatewayProblem.response(status, type, title, detail, headers: headers)
-    }
 }
 
 /// Calls `onFinish` once: when the response body ends, or when it is dropped unread (a client that went away).

@@ -6,13 +6,8 @@ import Resilience
 /// recovers by itself: after `waitDurationInOpenState` the breaker lets probe requests through (half-open) and
 /// closes again when they succeed.
 final class ServiceTargets: Sendable {
-    struct Endpoint: Sendable, Hashable {
-        let host: String
-        let port: Int
-        var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-    }
-
-    let endpoints: [Endpoint]
+    /// The targets' host and port (Gateway's `Target`, whose `address` is `host:port`).
+    let endpoints: [Target]
     let balancer: TargetBalancer
     let breakers: [CircuitBreaker]
     let hashOn: Upstream.HashInput
@@ -30,14 +25,14 @@ final class ServiceTargets: Sendable {
         clock: some Clock<Duration>
     ) throws {
         if let upstream {
-            endpoints = upstream.targets.map { Endpoint(host: $0.host, port: $0.port) }
+            endpoints = upstream.targets
             balancer = TargetBalancer(weights: upstream.targets.map(\.weight), algorithm: upstream.algorithm, slots: upstream.slots)
             hashOn = upstream.hashOn
             hashFallback = upstream.hashFallback
             hostHeader = upstream.hostHeader
             failureStatuses = Set(upstream.healthchecks.passive.unhealthy.httpStatuses)
         } else {
-            endpoints = [Endpoint(host: service.host, port: service.port)]
+            endpoints = [Target(host: service.host, port: service.port)]
             balancer = TargetBalancer(weights: [100], algorithm: .roundRobin)
             hashOn = .none
             hashFallback = .none

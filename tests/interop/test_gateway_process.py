@@ -104,14 +104,7 @@ def test_a_gibibyte_passes_each_way_in_constant_memory(interchange_bin: Path, tm
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), Bulk)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     try:
-        config = tmp_path / "kong.yaml"
-        config.write_text(
-            "_format_version: \"3.0\"\n"
-            "services:\n"
-            "  - name: bulk\n"
-            f"    url: http://127.0.0.1:{upstream.server_address[1]}\n"
-            "    routes: [{name: bulk, paths: [/]}]\n"
-        )
+        config = kong_file(tmp_path, f"http://127.0.0.1:{upstream.server_address[1]}", "/")
         log = REPO_ROOT / "test-artifacts" / "interop-gateway-bulk.log"
         # Two malloc arenas: the peak then measures the buffers alive at once rather than glibc's per-thread arenas
         # (without the cap the same run peaks some 300 MiB higher with nothing more alive).
@@ -147,6 +140,14 @@ def test_a_gibibyte_passes_each_way_in_constant_memory(interchange_bin: Path, tm
         upstream.shutdown()
 
 
+def kong_file(directory: Path, url: str, path: str) -> Path:
+    """A Kong declarative file with one service at ``url`` and one route on ``path``."""
+    config = directory / "kong.yaml"
+    config.write_text(f'_format_version: "3.0"\nservices:\n  - name: upstream\n    url: {url}\n'
+                      f"    routes: [{{name: all, paths: [{path}]}}]\n")
+    return config
+
+
 def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, headers=headers or {})
     try:
@@ -160,16 +161,7 @@ def test_a_kong_file_is_served_and_requests_are_proxied(interchange_bin: Path, t
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     try:
-        config = tmp_path / "kong.yaml"
-        config.write_text(
-            "_format_version: \"3.0\"\n"
-            "services:\n"
-            "  - name: echo\n"
-            f"    url: http://127.0.0.1:{upstream.server_address[1]}/v1\n"
-            "    routes:\n"
-            "      - name: echo\n"
-            "        paths: [/api]\n"
-        )
+        config = kong_file(tmp_path, f"http://127.0.0.1:{upstream.server_address[1]}/v1", "/api")
         log = REPO_ROOT / "test-artifacts" / "interop-gateway.log"
         with run_interchange(interchange_bin, ["serve", "gateway", "--config", str(config), "--port", "0"], log) as gateway:
             status, headers, body = fetch(f"{gateway}/api/orders?page=2", {"X-Forwarded-For": "203.0.113.7"})

@@ -27,14 +27,7 @@ struct BasicAuthPlugin: GatewayPlugin {
         }
         self.credentials = credentials
         self.consumers = gateway.consumers
-        if let anonymous = configuration.anonymous {
-            guard let index = gateway.consumer(named: anonymous) else {
-                throw GatewayPluginError(plugin: "basic-auth", field: "config.anonymous", reason: "no consumer '\(anonymous)'")
-            }
-            self.anonymous = index
-        } else {
-            self.anonymous = nil
-        }
+        self.anonymous = try gateway.anonymousConsumer(configuration.anonymous, plugin: "basic-auth")
     }
 
     static func digest(_ text: String) -> [UInt8] { Array(SHA256.hash(data: Data(text.utf8))) }

@@ -75,6 +75,17 @@ struct PluginContext: Sendable {
     }
 }
 
+extension GatewayConfiguration {
+    /// An authentication plugin's `anonymous` consumer (by username or id), nil when the plugin names none.
+    func anonymousConsumer(_ name: String?, plugin: String) throws -> EntityIndex<Consumer>? {
+        guard let name else { return nil }
+        guard let index = consumer(named: name) else {
+            throw GatewayPluginError(plugin: plugin, field: "config.anonymous", reason: "no consumer '\(name)'")
+        }
+        return index
+    }
+}
+
 /// The gateway's own answers: problem+json with a stable `type` per kind, and the correlation id when there is one.
 enum GatewayProblem {
     static let typeBase = "https://interchange.dev/problems/"

@@ -27,14 +27,7 @@ struct KeyAuthPlugin: GatewayPlugin {
         }
         self.keys = keys
         self.consumers = gateway.consumers
-        if let anonymous = configuration.anonymous {
-            guard let index = gateway.consumer(named: anonymous) else {
-                throw GatewayPluginError(plugin: "key-auth", field: "config.anonymous", reason: "no consumer '\(anonymous)'")
-            }
-            self.anonymous = index
-        } else {
-            self.anonymous = nil
-        }
+        self.anonymous = try gateway.anonymousConsumer(configuration.anonymous, plugin: "key-auth")
     }
 
     static func digest(_ key: String) -> Data { Data(SHA256.hash(data: Data(key.utf8))) }

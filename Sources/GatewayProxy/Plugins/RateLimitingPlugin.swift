@@ -75,9 +75,9 @@ final class RateLimitingPlugin: GatewayPlugin {
         let reset = max(1, nearest.0.window.end - seconds)
         if !configuration.hideClientHeaders {
             for (period, left) in zip(periods, remaining) {
-                let suffix = period.period.rawValue.capitalized
-                context.responseHeaders[HTTPField.Name("X-RateLimit-Limit-\(suffix)")!] = String(period.limit)
-                context.responseHeaders[HTTPField.Name("X-RateLimit-Remaining-\(suffix)")!] = String(left)
+                let names = Self.headerNames[period.period]!
+                context.responseHeaders[names.limit] = String(period.limit)
+                context.responseHeaders[names.remaining] = String(left)
             }
             context.responseHeaders[.rateLimitLimit] = String(nearest.0.limit)
             context.responseHeaders[.rateLimitRemaining] = String(nearest.1)
@@ -111,6 +111,15 @@ final class RateLimitingPlugin: GatewayPlugin {
         case .path(let path): return "path:\(path)"
         }
     }
+
+    /// `X-RateLimit-Limit-<Period>` and `X-RateLimit-Remaining-<Period>` for each period.
+    private static let headerNames: [RateLimitingConfiguration.Period: (limit: HTTPField.Name, remaining: HTTPField.Name)] =
+        Dictionary(
+            uniqueKeysWithValues: RateLimitingConfiguration.Period.allCases.map { period in
+                let suffix = period.rawValue.capitalized
+                return (period, (HTTPField.Name("X-RateLimit-Limit-\(suffix)")!, HTTPField.Name("X-RateLimit-Remaining-\(suffix)")!))
+            }
+        )
 
     private static let utc: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
