@@ -168,9 +168,9 @@ plugins:
     config: {second: 100000000, limit_by: consumer}
 YAML
   GW="$ROOT/Benchmarks/.build/release/interchange"
-  "$GW" serve gateway --config "$WORK/kong.yaml" --port 0 --log-level error > "$WORK/gateway.log" 2>&1 &
+  "$GW" serve gateway --config "$WORK/kong.yaml" --port 0 --admin-port 0 --log-level error > "$WORK/gateway.log" 2>&1 &
   GATEWAY_PID=$!
-  "$GW" serve gateway --config "$WORK/kong-plugins.yaml" --port 0 --log-level error > "$WORK/gateway-plugins.log" 2>&1 &
+  "$GW" serve gateway --config "$WORK/kong-plugins.yaml" --port 0 --admin-port 0 --log-level error > "$WORK/gateway-plugins.log" 2>&1 &
   PLUGINS_PID=$!
   trap 'kill $GATEWAY_PID $PLUGINS_PID 2>/dev/null; rm -rf "$WORK"' EXIT
   GATEWAY=$(wait_for_url "$WORK/gateway.log" "listening on")

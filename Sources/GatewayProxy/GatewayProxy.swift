@@ -29,7 +29,7 @@ import Synchronization
 /// other request fails at once with 502 (unreachable) or 504 (timed out). Errors are problem+json.
 ///
 /// ```swift
-/// let proxy = try GatewayProxy(configuration: try GatewayConfiguration.load(contentsOf: url), logger: logger)
+/// let proxy = try await GatewayProxy(configuration: try GatewayConfiguration.load(contentsOf: url), logger: logger)
 /// let app = Application(router: proxy, configuration: .init(address: .hostname("0.0.0.0", port: 8000)))
 /// ```
 public final class GatewayProxy: HTTPResponderBuilder, Sendable {
@@ -89,7 +89,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
 
     /// The plugins the proxy runs; any other configured plugin stops start-up with an error naming it.
     public static let runnablePlugins: Set<String> = [
-        "acl", "basic-auth", "correlation-id", "ip-restriction", "key-auth", "rate-limiting", "request-size-limiting",
+        "acl", "basic-auth", "correlation-id", "ip-restriction", "jwt", "key-auth", "rate-limiting", "request-size-limiting",
     ]
 
     /// - Throws: ``ConfigurationError`` for settings out of range.
@@ -99,7 +99,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         clock: some Clock<Duration> = ContinuousClock(),
         now: @escaping @Sendable () -> Date = Date.init,
         logger: Logger
-    ) throws {
+    ) async throws {
         try ConfigurationError.require(
             settings.connectionsPerHost >= 1,
             field: "connectionsPerHost",
@@ -111,7 +111,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         self.logger = logger
         self.budget = try RetryBudget(ratio: settings.retryRatio, minRetriesPerSecond: settings.minRetriesPerSecond, clock: clock)
         self.resolver = PluginResolver(configuration)
-        self.plugins = try Self.buildPlugins(configuration, now: now)
+        self.plugins = try await Self.buildPlugins(configuration, now: now)
         self.targets = try configuration.services.map { service in
             guard service.enabled else { return nil }
             return try ServiceTargets(
@@ -151,7 +151,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     private static func buildPlugins(
         _ configuration: GatewayConfiguration,
         now: @escaping @Sendable () -> Date
-    ) throws -> [PluginInstance: any GatewayPlugin] {
+    ) async throws -> [PluginInstance: any GatewayPlugin] {
         var plugins: [PluginInstance: any GatewayPlugin] = [:]
         for (position, instance) in configuration.plugins.enumerated() where instance.enabled {
             let field = "plugins[\(position)] (\(instance.configuration.pluginName))"
@@ -164,6 +164,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 case .basicAuth(let config): plugins[instance] = try BasicAuthPlugin(config, gateway: configuration)
                 case .acl(let config): plugins[instance] = ACLPlugin(config, gateway: configuration)
                 case .ipRestriction(let config): plugins[instance] = try IPRestrictionPlugin(config)
+                case .jwt(let config): plugins[instance] = try await JWTPlugin(config, gateway: configuration, now: now)
                 default:
                     throw ConfigurationError(
                         field: field,

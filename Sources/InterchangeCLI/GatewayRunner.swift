@@ -4,13 +4,20 @@ import GatewayProxy
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Synchronization
+import UnixSignals
 
-/// `interchange serve gateway --config kong.yaml`: the API gateway alone on its port, every path proxied by
-/// ``GatewayProxy`` from a Kong declarative file (there `--config` names that file, not a settings file).
+/// `interchange serve gateway --config kong.yaml`: the API gateway alone on its port, every path proxied from a Kong
+/// declarative file (there `--config` names that file, not a settings file), and its read-only admin API on
+/// `--admin-port` (loopback). The file is reloaded on SIGHUP and when it changes; a file that fails to load keeps the
+/// configuration in force and says why (log, and `/_gateway/status`).
 struct GatewayRunner {
     let declarativeFile: String
     let settings: Settings
+    let adminPort: Int
     let logger: Logger
+    /// How often the file is checked for changes.
+    var pollInterval: Duration = .seconds(1)
 
     /// Loads the file (every problem named by key path and line, or the process stops with them) and serves it.
     static func load(_ path: String) throws -> GatewayConfiguration {
@@ -23,30 +30,88 @@ struct GatewayRunner {
 
     func run() async throws {
         let configuration = try Self.load(declarativeFile)
-        let proxy = try GatewayProxy(configuration: configuration, logger: logger)
+        let logger = logger
+        let live = LiveGateway(try await GatewayProxy(configuration: configuration, logger: logger), logger: logger) { configuration in
+            try await GatewayProxy(configuration: configuration, logger: logger)
+        }
         let host = settings.host
+        // The listening line comes once both servers are up, so a script that waits for it can call either.
+        let bound = Mutex<(proxy: Int?, admin: Int?)>((nil, nil))
+        let announce: @Sendable () -> Void = {
+            guard let ports = bound.withLock({ $0.proxy != nil && $0.admin != nil ? $0 : nil }) else { return }
+            let admin = ServerRunner.BoundAddress.url(host: "127.0.0.1", port: ports.admin ?? 0)
+            let url = ServerRunner.BoundAddress.url(host: host, port: ports.proxy ?? 0)
+            FileHandle.standardOutput.write(Data("Gateway admin API on \(admin)\(GatewayAdmin.mount)/\n".utf8))
+            FileHandle.standardOutput.write(Data("Interchange is listening on \(url) (gateway)\n".utf8))
+        }
         let app = Application(
-            router: proxy,
+            router: live,
             configuration: .init(address: .hostname(host, port: settings.port), serverName: nil),
             onServerRunning: { channel in
-                let url = ServerRunner.BoundAddress.url(host: host, port: channel.localAddress?.port ?? 0)
-                FileHandle.standardOutput.write(Data("Interchange is listening on \(url) (gateway)\n".utf8))
+                bound.withLock { $0.proxy = channel.localAddress?.port ?? 0 }
+                announce()
             },
             logger: logger
         )
+        let admin = Application(
+            router: GatewayAdmin(live),
+            configuration: .init(address: .hostname("127.0.0.1", port: adminPort), serverName: nil),
+            onServerRunning: { channel in
+                bound.withLock { $0.admin = channel.localAddress?.port ?? 0 }
+                announce()
+            },
+            logger: logger
+        )
+        let reloader = GatewayReloader(live: live, path: declarativeFile, pollInterval: pollInterval, logger: logger)
         logger.info(
             "starting the gateway",
             metadata: ["config": "\(declarativeFile)", "services": "\(configuration.services.count)", "routes": "\(configuration.routes.count)"]
         )
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(services: [app, admin, reloader], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
         do {
             try await group.run()
         } catch {
-            try? await proxy.shutdown()
+            try? await live.shutdown()
             throw error
         }
-        try await proxy.shutdown()
+        try await live.shutdown()
         logger.info("gateway stopped")
+    }
+}
+
+/// Reloads the gateway's file on SIGHUP and whenever its contents change (checked every `pollInterval`).
+struct GatewayReloader: ServiceLifecycle.Service {
+    let live: LiveGateway
+    let path: String
+    let pollInterval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let path = path
+        let load: @Sendable () throws -> GatewayConfiguration = { try GatewayRunner.load(path) }
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await _ in signals.cancelOnGracefulShutdown() {
+                    logger.info("gateway: SIGHUP, reloading", metadata: ["config": "\(path)"])
+                    await live.reload(load)
+                }
+            }
+            group.addTask {
+                var last = try? Data(contentsOf: URL(filePath: path))
+                while (try? await Task.sleep(for: pollInterval)) != nil, !Task.isCancelled {
+                    let contents = try? Data(contentsOf: URL(filePath: path))
+                    guard contents != last else { continue }
+                    last = contents
+                    logger.info("gateway: the file changed, reloading", metadata: ["config": "\(path)"])
+                    await live.reload(load)
+                }
+            }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
     }
 }
 

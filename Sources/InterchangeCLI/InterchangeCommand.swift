@@ -84,6 +84,12 @@ struct ServerOptions: ParsableArguments {
     )
     var broker: String?
 
+    @Option(
+        name: .customLong("admin-port"),
+        help: "serve gateway only: the read-only admin API's port, on loopback (0 picks a free one). Default: 8001, as Kong's."
+    )
+    var adminPort: Int?
+
     /// Resolves the settings, or exits with a message naming the bad field.
     func settings(databaseOf component: String = "shop", environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
         var flags: [String: (value: String, flag: String)] = [:]
@@ -174,7 +180,11 @@ struct Serve: AsyncCommand {
             let settings = try options.settings(databaseOf: component)
             let (_, logger) = Self.bootstrapObservability(settings)
             do {
-                try await GatewayRunner(declarativeFile: declarativeFile, settings: settings, logger: logger).run()
+                guard (0...65535).contains(options.adminPort ?? 0) else {
+                    throw ValidationError("--admin-port: expected 0…65535, got \(options.adminPort ?? 0)")
+                }
+                let runner = GatewayRunner(declarativeFile: declarativeFile, settings: settings, adminPort: options.adminPort ?? 8001, logger: logger)
+                try await runner.run()
             } catch let rejected as GatewayConfigurationRejected {
                 FileHandle.standardError.write(Data("\(rejected)\n".utf8))
                 throw ExitCode.validationFailure

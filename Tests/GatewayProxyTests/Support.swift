@@ -53,7 +53,7 @@ func withGateway<T: Sendable>(
     _ body: (GatewayProxy, String) async throws -> T
 ) async throws -> T {
     let configuration = try GatewayConfiguration.load(yaml: yaml)
-    let proxy = try GatewayProxy(configuration: configuration, settings: settings, clock: clock, now: now, logger: LoopbackServer.quietLogger)
+    let proxy = try await GatewayProxy(configuration: configuration, settings: settings, clock: clock, now: now, logger: LoopbackServer.quietLogger)
     do {
         let result = try await LoopbackServer.run(proxy) { server in try await body(proxy, server.baseURL) }
         try await proxy.shutdown()

@@ -29,12 +29,12 @@ class RunningServer:
     log_path: Path
 
 
-def _serve(binary: Path, component: str, data_dir: Path, env: dict[str, str]) -> Iterator[RunningServer]:
+def _serve(binary: Path, component: str, data_dir: Path, env: dict[str, str], args: tuple[str, ...]) -> Iterator[RunningServer]:
     log_path = ARTIFACTS / f"contract-{component}.log"
     # The token is the one interchange writes into the data dir, as for a first start.
     with run_interchange(
         binary,
-        ["serve", component, "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir)],
+        ["serve", component, "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir), *args],
         log_path,
         env=env,
         drop_env=("INTERCHANGE_ADMIN_TOKEN",),
@@ -44,14 +44,14 @@ def _serve(binary: Path, component: str, data_dir: Path, env: dict[str, str]) ->
 
 @pytest.fixture(scope="session")
 def serve(interchange_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., RunningServer]]:
-    """``serve(component, **env) -> RunningServer``: one process per component for the session."""
+    """``serve(component, env, args) -> RunningServer``: one process per component for the session."""
     running: dict[str, RunningServer] = {}
     generators: list[Iterator[RunningServer]] = []
 
-    def start(component: str, env: dict[str, str] | None = None) -> RunningServer:
+    def start(component: str, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> RunningServer:
         if component not in running:
             data_dir = tmp_path_factory.mktemp(f"interchange-{component}")
-            generator = _serve(interchange_bin, component, data_dir, env or {})
+            generator = _serve(interchange_bin, component, data_dir, env or {}, args)
             running[component] = next(generator)
             generators.append(generator)
         return running[component]

@@ -13,7 +13,9 @@ Reports (JUnit, NDJSON events) go to ``test-artifacts/contract/<document>/``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -45,6 +47,9 @@ class Document:
     needs_admin_token: bool = False
     # Components it calls, each served alone first; their base URLs go into the named environment variables.
     upstreams: dict[str, str] = field(default_factory=dict)
+    args: tuple[str, ...] = ()
+    # The document is served on the second port a process prints ("<name> on <url>/..."), not its main one.
+    base_url_line: str | None = None
 
 
 DOCUMENTS = [
@@ -107,6 +112,16 @@ DOCUMENTS = [
         # alone. (Their events go to their own stores, so sagas do not advance here: the flows are the Swift tests'.)
         upstreams={"users": "INTERCHANGE_ORDERS_USERS_BASE_URL", "inventory": "INTERCHANGE_ORDERS_INVENTORY_BASE_URL"},
     ),
+    Document(
+        name="gateway-admin",
+        component="gateway",
+        path="/_gateway/openapi.yaml",
+        source="openapi/gateway-admin.yaml",
+        max_examples=40,
+        # A Kong file with one service (nothing listens at its target) and a credential the API must not show.
+        args=("--config", str(Path(__file__).with_name("gateway-kong.yaml")), "--admin-port", "0"),
+        base_url_line=r"Gateway admin API on (http://\S+)/_gateway/",
+    ),
 ]
 
 
@@ -114,7 +129,12 @@ def _server(serve: Callable[..., RunningServer], document: Document) -> RunningS
     env = dict(document.env)
     for component, variable in document.upstreams.items():
         env[variable] = serve(component).base_url
-    return serve(document.component, env)
+    server = serve(document.component, env, document.args)
+    if document.base_url_line:
+        match = re.search(document.base_url_line, server.log_path.read_text(encoding="utf-8"))
+        assert match, f"no line matching {document.base_url_line!r} in {server.log_path}"
+        server = dataclasses.replace(server, base_url=match.group(1))
+    return server
 
 
 def test_every_document_in_the_repository_is_checked() -> None:

@@ -1,6 +1,7 @@
 """The real ``interchange serve gateway --config kong.yaml`` in front of a real HTTP upstream (Python's own server),
 driven by a plain HTTP client: a Kong declarative file loads unchanged and requests are proxied with Kong's path
-rules and forwarding headers; a bad file stops start-up naming each problem's key path and line.
+rules and forwarding headers; a bad file stops start-up naming each problem's key path and line; a changed file
+and SIGHUP reload it, a bad new file keeping the old one in force, as the admin API reports.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ import http.client
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -108,7 +111,7 @@ def test_a_gibibyte_passes_each_way_in_constant_memory(interchange_bin: Path, tm
         log = REPO_ROOT / "test-artifacts" / "interop-gateway-bulk.log"
         # Two malloc arenas: the peak then measures the buffers alive at once rather than glibc's per-thread arenas
         # (without the cap the same run peaks some 300 MiB higher with nothing more alive).
-        args = ["serve", "gateway", "--config", str(config), "--port", "0"]
+        args = ["serve", "gateway", "--config", str(config), "--port", "0", "--admin-port", "0"]
         with run_interchange(interchange_bin, args, log, env={"MALLOC_ARENA_MAX": "2"}) as gateway:
             port = int(gateway.rsplit(":", 1)[1])
             pid = gateway_pid(port)
@@ -163,7 +166,7 @@ def test_a_kong_file_is_served_and_requests_are_proxied(interchange_bin: Path, t
     try:
         config = kong_file(tmp_path, f"http://127.0.0.1:{upstream.server_address[1]}/v1", "/api")
         log = REPO_ROOT / "test-artifacts" / "interop-gateway.log"
-        with run_interchange(interchange_bin, ["serve", "gateway", "--config", str(config), "--port", "0"], log) as gateway:
+        with run_interchange(interchange_bin, ["serve", "gateway", "--config", str(config), "--port", "0", "--admin-port", "0"], log) as gateway:
             status, headers, body = fetch(f"{gateway}/api/orders?page=2", {"X-Forwarded-For": "203.0.113.7"})
             assert status == 200, body
             seen = json.loads(body)
@@ -196,7 +199,7 @@ def test_a_bad_kong_file_stops_start_up_naming_each_problem(interchange_bin: Pat
         "        paths: [orders]\n"
     )
     result = subprocess.run(
-        [str(interchange_bin), "serve", "gateway", "--config", str(config), "--port", "0"],
+        [str(interchange_bin), "serve", "gateway", "--config", str(config), "--port", "0", "--admin-port", "0"],
         cwd=REPO_ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode != 0
@@ -213,3 +216,65 @@ def test_serve_gateway_without_a_file_says_what_it_needs(interchange_bin: Path) 
     )
     assert result.returncode != 0
     assert "--config" in result.stderr and "Kong" in result.stderr, result.stderr
+
+
+def admin_url(log: Path) -> str:
+    """The admin API's base URL from the gateway's start-up line (printed before the listening line)."""
+    match = re.search(r"Gateway admin API on (http://\S+)/_gateway/", log.read_text(encoding="utf-8"))
+    assert match, f"no admin API line in {log}"
+    return match.group(1)
+
+
+def until(what: str, condition, timeout_s: float = 15.0):
+    """Polls ``condition`` until it returns a truthy value (returned), failing after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout_s} s: {what}")
+
+
+def test_a_changed_file_and_sighup_reload_it_and_a_bad_file_keeps_the_old_one(interchange_bin: Path, tmp_path: Path) -> None:
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{upstream.server_address[1]}"
+        config = kong_file(tmp_path, url, "/v1")
+        log = REPO_ROOT / "test-artifacts" / "interop-gateway-reload.log"
+        args = ["serve", "gateway", "--config", str(config), "--port", "0", "--admin-port", "0"]
+        with run_interchange(interchange_bin, args, log) as gateway:
+            admin = admin_url(log)
+
+            def status() -> dict:
+                return json.loads(fetch(f"{admin}/_gateway/status")[2])
+
+            assert status()["generation"] == 1
+            assert fetch(f"{gateway}/v1/x")[0] == 200
+            assert fetch(f"{gateway}/v2/x")[0] == 404
+
+            # The file changes: the watcher applies it.
+            kong_file(tmp_path, url, "/v2")
+            until("the changed file is in force", lambda: fetch(f"{gateway}/v2/x")[0] == 200)
+            assert fetch(f"{gateway}/v1/x")[0] == 404
+            assert status()["generation"] == 2 and status()["lastReload"]["outcome"] == "applied"
+
+            # A bad file: rejected with its reason; the configuration in force keeps serving.
+            config.write_text(config.read_text() + "    colour: blue\n")
+            rejected = until("the bad file is rejected", lambda: (s := status())["lastReload"]["outcome"] == "rejected" and s)
+            assert "colour" in rejected["lastReload"]["error"], rejected
+            assert rejected["generation"] == 2
+            assert fetch(f"{gateway}/v2/x")[0] == 200
+
+            # SIGHUP reloads even an unchanged file (the watcher would not): fixed, then signalled.
+            kong_file(tmp_path, url, "/v2")
+            until("the fixed file is in force", lambda: status()["generation"] == 3)
+            os.kill(gateway_pid(int(gateway.rsplit(":", 1)[1])), signal.SIGHUP)
+            until("SIGHUP reloaded the file", lambda: status()["generation"] == 4)
+            assert fetch(f"{gateway}/v2/x")[0] == 200
+
+            config_summary = json.loads(fetch(f"{admin}/_gateway/config")[2])
+            assert [route["paths"] for route in config_summary["routes"]] == [["/v2"]]
+    finally:
+        upstream.shutdown()

@@ -453,7 +453,7 @@ final class DeclarativeLoader {
                 return nil
             }
             if !algorithm.isSupported {
-                reader.report("algorithm", "\(algorithmName) is not supported yet; use HS256/384/512, RS256/384/512 or ES256/384/512")
+                reader.report("algorithm", "\(algorithmName) is not supported yet; use HS256/384/512, RS256/384/512, PS256/384/512 or ES256/384/512")
             }
             guard let key = requiredString(reader, "key", "the value of the token's key claim (iss by default)") else { return nil }
             claim(kind: kind, field: "key", key, at: reader.childPath("key"), reader.mark(of: "key"))

@@ -257,7 +257,7 @@ public struct JWTSecret: Hashable, Sendable {
         case ps512 = "PS512"
         case edDSA = "EdDSA"
 
-        public var isSupported: Bool { !rawValue.hasPrefix("PS") && self != .edDSA }
+        public var isSupported: Bool { self != .edDSA }
         public var isHMAC: Bool { rawValue.hasPrefix("HS") }
     }
 

@@ -14,6 +14,9 @@ public struct JWTConfiguration: Hashable, Sendable {
     public var maximumExpiration: Double = 0
     public var headerNames: [String] = ["authorization"]
     public var realm: String?
+    /// Past Kong OSS (Interchange's own field): when set, the token's `aud` (a string or an array) must name one of
+    /// these.
+    public var allowedAudiences: [String]?
 
     public init() {}
 
@@ -31,6 +34,8 @@ public struct JWTConfiguration: Hashable, Sendable {
         maximumExpiration = config.number("maximum_expiration", default: 0, in: 0...31_536_000) ?? 0
         headerNames = config.strings("header_names", default: headerNames, unique: true) ?? headerNames
         realm = config.string("realm")
+        allowedAudiences = config.strings("allowed_audiences", unique: true)
+        if allowedAudiences?.isEmpty == true { config.report("allowed_audiences", "must name at least one audience (omit it to accept any)") }
         if maximumExpiration > 0, !claimsToVerify.contains(.exp) {
             config.report("claims_to_verify", "must contain 'exp' when 'maximum_expiration' is set")
         }

@@ -1,0 +1,163 @@
+import Foundation
+import Gateway
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Resilience
+
+/// The gateway's read-only admin API, under `/_gateway/` on its own port (loopback by default, as Kong's admin
+/// API): the configuration in force and the last reload (`status`), what is configured (`config`: entities by name,
+/// never a credential), and each target's circuit breaker (`targets`). Its contract is `/_gateway/openapi.yaml`
+/// (openapi/gateway-admin.yaml). Every endpoint answers GET only.
+public struct GatewayAdmin: HTTPResponderBuilder, Sendable {
+    public static let mount = "/_gateway"
+    let live: LiveGateway
+
+    public init(_ live: LiveGateway) { self.live = live }
+
+    public func buildResponder() -> CallbackResponder<BasicRequestContext> {
+        CallbackResponder { request, _ in self.respond(to: request) }
+    }
+
+    func respond(to request: Request) -> Response {
+        let path = request.uri.path
+        guard let handler = Self.endpoints[path] else {
+            return GatewayProblem.response(404, "not-found", "Not Found", "no admin endpoint at \(path); see \(Self.mount)/openapi.yaml")
+        }
+        guard request.method == .get else {
+            return GatewayProblem.response(
+                405,
+                "method-not-allowed",
+                "Method Not Allowed",
+                "the admin API is read-only: \(path) answers GET",
+                headers: [.allow: "GET"]
+            )
+        }
+        switch handler {
+        case .status: return Self.json(live.status)
+        case .config: return Self.json(ConfigSummary(live.proxy.configuration))
+        case .targets: return Self.json(targets(live.proxy))
+        case .openAPI:
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/yaml"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: Self.document))
+            )
+        }
+    }
+
+    private enum Endpoint { case status, config, targets, openAPI }
+
+    /// This API's contract, openapi/gateway-admin.yaml, as a resource.
+    static let document: Data = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) else {
+            preconditionFailure("the GatewayProxy bundle lacks openapi.yaml")
+        }
+        return data
+    }()
+
+    private static let endpoints: [String: Endpoint] = [
+        "\(mount)/status": .status, "\(mount)/config": .config, "\(mount)/targets": .targets, "\(mount)/openapi.yaml": .openAPI,
+    ]
+
+    struct TargetHealth: Codable, Equatable {
+        let service: String
+        let target: String
+        /// The breaker's state: `closed`, `open` or `half-open`.
+        let breaker: String
+    }
+
+    private func targets(_ proxy: GatewayProxy) -> [TargetHealth] {
+        proxy.configuration.services.enumerated().flatMap { position, service in
+            let name = service.name ?? service.id ?? "services[\(position)]"
+            return proxy.targetStates(service: name).sorted { $0.key < $1.key }.map { address, state in
+                TargetHealth(service: name, target: address, breaker: state.rawValue)
+            }
+        }
+    }
+
+    private static func json(_ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// What `/_gateway/config` shows: every entity by name and shape, and no secret (credentials are counted).
+struct ConfigSummary: Codable, Equatable {
+    struct ServiceSummary: Codable, Equatable {
+        let name: String?
+        let url: String
+        let enabled: Bool
+        let retries: Int
+    }
+
+    struct RouteSummary: Codable, Equatable {
+        let name: String?
+        let service: String?
+        let paths: [String]
+        let hosts: [String]
+        let methods: [String]
+    }
+
+    struct PluginSummary: Codable, Equatable {
+        let name: String
+        let enabled: Bool
+        /// `global`, or the route, service or consumer it is scoped to.
+        let scope: String
+    }
+
+    struct ConsumerSummary: Codable, Equatable {
+        let username: String?
+        let credentials: Int
+        let groups: [String]
+    }
+
+    let services: [ServiceSummary]
+    let routes: [RouteSummary]
+    let plugins: [PluginSummary]
+    let consumers: [ConsumerSummary]
+
+    init(_ configuration: GatewayConfiguration) {
+        services = configuration.services.map { service in
+            let port = service.port == (service.scheme == .https ? 443 : 80) ? "" : ":\(service.port)"
+            return ServiceSummary(
+                name: service.name,
+                url: "\(service.scheme.rawValue)://\(service.host)\(port)\(service.path ?? "")",
+                enabled: service.enabled,
+                retries: service.retries
+            )
+        }
+        routes = configuration.routes.map { route in
+            RouteSummary(
+                name: route.name,
+                service: route.service.map { configuration[$0].name ?? configuration[$0].host },
+                paths: route.paths,
+                hosts: route.hosts,
+                methods: route.methods
+            )
+        }
+        plugins = configuration.plugins.map { plugin in
+            let scope: String
+            if let route = plugin.route {
+                scope = "route \(configuration[route].name ?? "#\(route.position)")"
+            } else if let service = plugin.service {
+                scope = "service \(configuration[service].name ?? "#\(service.position)")"
+            } else if let consumer = plugin.consumer {
+                scope = "consumer \(configuration[consumer].username ?? "#\(consumer.position)")"
+            } else {
+                scope = "global"
+            }
+            return PluginSummary(name: plugin.name, enabled: plugin.enabled, scope: scope)
+        }
+        consumers = configuration.consumers.map { consumer in
+            ConsumerSummary(
+                username: consumer.username,
+                credentials: consumer.keyAuthCredentials.count + consumer.jwtSecrets.count + consumer.basicAuthCredentials.count,
+                groups: consumer.acls.map(\.group)
+            )
+        }
+    }
+}
