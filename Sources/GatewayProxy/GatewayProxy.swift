@@ -89,7 +89,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
 
     /// The plugins the proxy runs; any other configured plugin stops start-up with an error naming it.
     public static let runnablePlugins: Set<String> = [
-        "acl", "basic-auth", "correlation-id", "ip-restriction", "jwt", "key-auth", "rate-limiting", "request-size-limiting",
+        "acl", "basic-auth", "correlation-id", "cors", "ip-restriction", "jwt", "key-auth", "rate-limiting", "request-size-limiting",
     ]
 
     /// - Throws: ``ConfigurationError`` for settings out of range.
@@ -165,6 +165,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 case .acl(let config): plugins[instance] = ACLPlugin(config, gateway: configuration)
                 case .ipRestriction(let config): plugins[instance] = try IPRestrictionPlugin(config)
                 case .jwt(let config): plugins[instance] = try await JWTPlugin(config, gateway: configuration, now: now)
+                case .cors(let config): plugins[instance] = try CORSPlugin(config)
                 default:
                     throw ConfigurationError(
                         field: field,
@@ -227,9 +228,9 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
             route: match.route,
             service: serviceIndex
         )
-        if let answer = try await runPlugins(&plugin) { return Self.adding(plugin.responseHeaders, to: answer) }
+        if let answer = try await runPlugins(&plugin) { return Self.adding(plugin, to: answer) }
         let response = try await forward(request, plugin: plugin, match: match, service: serviceIndex, targets: targets, port: context.localPort)
-        return Self.adding(plugin.responseHeaders, to: response)
+        return Self.adding(plugin, to: response)
     }
 
     /// The access phase: each plugin that applies, in Kong's order; once one identifies the consumer, the plugins
@@ -356,10 +357,18 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         }
     }
 
-    private static func adding(_ headers: HTTPFields, to response: Response) -> Response {
-        guard !headers.isEmpty else { return response }
+    /// The plugins' response headers on `response`: each replaces the upstream's field of its name; `Vary` gains
+    /// `Origin` when a plugin's answer depends on it.
+    private static func adding(_ plugin: PluginContext, to response: Response) -> Response {
+        guard !plugin.responseHeaders.isEmpty || plugin.varyOrigin else { return response }
         var response = response
-        for field in headers { response.headers[field.name] = field.value }
+        for field in plugin.responseHeaders { response.headers[field.name] = field.value }
+        if plugin.varyOrigin {
+            let vary = response.headers[values: .vary].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+            if !vary.contains(where: { $0 == "*" || $0.lowercased() == "origin" }) {
+                response.headers[.vary] = (vary + ["Origin"]).joined(separator: ", ")
+            }
+        }
         return response
     }
 

@@ -27,8 +27,10 @@ struct PluginContext: Sendable {
     var consumer: EntityIndex<Consumer>?
     /// The credential that authenticated the request (its id, or a digest of it), for `limit_by: credential`.
     var credential: String?
-    /// Added to the response, whether it comes from the upstream or from a plugin.
+    /// Added to the response, whether it comes from the upstream or from a plugin (each replacing the upstream's).
     var responseHeaders = HTTPFields()
+    /// The response depends on the request's `Origin` (cors): `Origin` is added to its `Vary`, keeping the upstream's.
+    var varyOrigin = false
     /// The correlation id (correlation-id plugin), carried by the gateway's own problem responses.
     var correlationID: String?
     /// The largest request body to pass (request-size-limiting); a longer one is cut off with 413.
