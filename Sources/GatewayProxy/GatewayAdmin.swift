@@ -5,10 +5,11 @@ import Hummingbird
 import NIOCore
 import Resilience
 
-/// The gateway's read-only admin API, under `/_gateway/` on its own port (loopback by default, as Kong's admin
-/// API): the configuration in force and the last reload (`status`), what is configured (`config`: entities by name,
-/// never a credential), and each target's circuit breaker (`targets`). Its contract is `/_gateway/openapi.yaml`
-/// (openapi/gateway-admin.yaml). Every endpoint answers GET only.
+/// The gateway's read-only admin API, under `/_gateway/` on its own port (loopback, as Kong's admin API by
+/// default): the configuration in force and the last reload (`status`), what is configured (`config`: entities by
+/// name, never a credential), each target's circuit breaker (`targets`), what has been served (`analytics`), and a
+/// page showing them (`/_gateway/`). Its contract is `/_gateway/openapi.yaml` (openapi/gateway-admin.yaml). Every
+/// endpoint answers GET only.
 public struct GatewayAdmin: HTTPResponderBuilder, Sendable {
     public static let mount = "/_gateway"
     let live: LiveGateway
@@ -37,6 +38,13 @@ public struct GatewayAdmin: HTTPResponderBuilder, Sendable {
         case .status: return Self.json(live.status)
         case .config: return Self.json(ConfigSummary(live.proxy.configuration))
         case .targets: return Self.json(targets(live.proxy))
+        case .analytics: return Self.json(live.proxy.analytics.snapshot)
+        case .page:
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: Self.pageSecurityPolicy],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: Self.page))
+            )
         case .openAPI:
             return Response(
                 status: .ok,
@@ -46,18 +54,26 @@ public struct GatewayAdmin: HTTPResponderBuilder, Sendable {
         }
     }
 
-    private enum Endpoint { case status, config, targets, openAPI }
+    private enum Endpoint { case status, config, targets, analytics, openAPI, page }
+
+    /// The page loads nothing from elsewhere: its script and style are inline, its data from this API.
+    static let pageSecurityPolicy = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'"
 
     /// This API's contract, openapi/gateway-admin.yaml, as a resource.
-    static let document: Data = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) else {
-            preconditionFailure("the GatewayProxy bundle lacks openapi.yaml")
+    static let document = resource("openapi", "yaml")
+    /// The admin page (admin.html): status, analytics and targets, refreshed every 2 s.
+    static let page = resource("admin", "html")
+
+    private static func resource(_ name: String, _ type: String) -> Data {
+        guard let url = Bundle.module.url(forResource: name, withExtension: type), let data = try? Data(contentsOf: url) else {
+            preconditionFailure("the GatewayProxy bundle lacks \(name).\(type)")
         }
         return data
-    }()
+    }
 
     private static let endpoints: [String: Endpoint] = [
-        "\(mount)/status": .status, "\(mount)/config": .config, "\(mount)/targets": .targets, "\(mount)/openapi.yaml": .openAPI,
+        "\(mount)/status": .status, "\(mount)/config": .config, "\(mount)/targets": .targets, "\(mount)/analytics": .analytics,
+        "\(mount)/openapi.yaml": .openAPI, "\(mount)/": .page,
     ]
 
     struct TargetHealth: Codable, Equatable {

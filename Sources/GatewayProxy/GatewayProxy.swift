@@ -85,6 +85,8 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     private let resolver: PluginResolver
     /// Each enabled plugin instance, built once (a rate limiter's counters live in it).
     private let plugins: [PluginInstance: any GatewayPlugin]
+    /// Where each request is counted once its response has ended.
+    public let analytics: GatewayAnalytics
     private let logger: Logger
 
     /// The plugins the proxy runs; any other configured plugin stops start-up with an error naming it.
@@ -98,6 +100,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         settings: Settings = Settings(),
         clock: some Clock<Duration> = ContinuousClock(),
         now: @escaping @Sendable () -> Date = Date.init,
+        analytics: GatewayAnalytics = GatewayAnalytics(),
         logger: Logger
     ) async throws {
         try ConfigurationError.require(
@@ -108,6 +111,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         )
         self.configuration = configuration
         self.router = GatewayRouter(configuration)
+        self.analytics = analytics
         self.logger = logger
         self.budget = try RetryBudget(ratio: settings.retryRatio, minRetriesPerSecond: settings.minRetriesPerSecond, clock: clock)
         self.resolver = PluginResolver(configuration)
@@ -197,6 +201,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     }
 
     public func respond(to request: Request, context: GatewayRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
         let head = request.head
         let host = head.authority
         let routeRequest = RouteRequest(
@@ -206,12 +211,14 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
             headers: head.headerFields.map { ($0.name.canonicalName, $0.value) }
         )
         guard let match = router.match(routeRequest) else {
-            return GatewayProblem.response(
+            let response = GatewayProblem.response(
                 404,
                 "no-route",
                 "No Route matched",
                 "no route matches \(head.method.rawValue) \(host ?? "")\(request.uri.path)"
             )
+            analytics.record(route: GatewayAnalytics.noRoute, service: nil, consumer: nil, status: 404, latency: .now - started)
+            return response
         }
         guard let serviceIndex = match.service, let targets = targets[serviceIndex.position] else {
             return GatewayProblem.response(
@@ -228,9 +235,26 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
             route: match.route,
             service: serviceIndex
         )
-        if let answer = try await runPlugins(&plugin) { return Self.adding(plugin, to: answer) }
-        let response = try await forward(request, plugin: plugin, match: match, service: serviceIndex, targets: targets, port: context.localPort)
-        return Self.adding(plugin, to: response)
+        let response: Response
+        if let answer = try await runPlugins(&plugin) {
+            response = Self.adding(plugin, to: answer)
+        } else {
+            let forwarded = try await forward(request, plugin: plugin, match: match, service: serviceIndex, targets: targets, port: context.localPort)
+            response = Self.adding(plugin, to: forwarded)
+        }
+        let route = configuration[match.route]
+        let service = configuration[serviceIndex]
+        let consumer = plugin.consumer.map { configuration[$0] }
+        let (analytics, status) = (analytics, response.status.code)
+        return InFlight.finishing(response) {
+            analytics.record(
+                route: route.name ?? route.id ?? "routes[\(match.route.position)]",
+                service: service.name ?? service.host,
+                consumer: consumer.flatMap { $0.username ?? $0.id },
+                status: status,
+                latency: .now - started
+            )
+        }
     }
 
     /// The access phase: each plugin that applies, in Kong's order; once one identifies the consumer, the plugins
@@ -446,6 +470,21 @@ final class InFlight: Sendable {
     }
 
     deinit { finish() }
+}
+
+extension InFlight {
+    /// `response` with `onFinish` called once its body has been written, or once it is dropped unwritten (the client
+    /// went away).
+    static func finishing(_ response: Response, _ onFinish: @escaping @Sendable () -> Void) -> Response {
+        let finished = InFlight(onFinish)
+        var response = response
+        let body = response.body
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            defer { finished.finish() }
+            try await body.write(writer)
+        }
+        return response
+    }
 }
 
 /// An upstream response body passed through as it arrives, telling ``InFlight`` when it is over.

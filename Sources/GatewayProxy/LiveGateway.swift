@@ -147,20 +147,13 @@ public final class LiveGateway: HTTPResponderBuilder, Sendable {
             state.current.active.add(1, ordering: .relaxed)
             return state.current
         }
-        let finished = InFlight { generation.active.subtract(1, ordering: .releasing) }
-        var response: Response
+        let response: Response
         do {
             response = try await generation.proxy.respond(to: request, context: context)
         } catch {
-            finished.finish()
+            generation.active.subtract(1, ordering: .releasing)
             throw error
         }
-        // Over when the body has been written, or when the response is dropped unwritten (the client went away).
-        let body = response.body
-        response.body = ResponseBody(contentLength: body.contentLength) { writer in
-            defer { finished.finish() }
-            try await body.write(writer)
-        }
-        return response
+        return InFlight.finishing(response) { generation.active.subtract(1, ordering: .releasing) }
     }
 }

@@ -31,8 +31,11 @@ struct GatewayRunner {
     func run() async throws {
         let configuration = try Self.load(declarativeFile)
         let logger = logger
-        let live = LiveGateway(try await GatewayProxy(configuration: configuration, logger: logger), logger: logger) { configuration in
-            try await GatewayProxy(configuration: configuration, logger: logger)
+        // One set of figures for the process, carried from each configuration to the next.
+        let analytics = GatewayAnalytics()
+        let first = try await GatewayProxy(configuration: configuration, analytics: analytics, logger: logger)
+        let live = LiveGateway(first, logger: logger) { configuration in
+            try await GatewayProxy(configuration: configuration, analytics: analytics, logger: logger)
         }
         let host = settings.host
         // The listening line comes once both servers are up, so a script that waits for it can call either.

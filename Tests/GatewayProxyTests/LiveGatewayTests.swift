@@ -177,4 +177,38 @@ struct LiveGatewayTests {
         }
         try await live.shutdown()
     }
+
+    @Test("analytics: requests per route, consumer and status with latency percentiles, carried across a reload")
+    func analytics() async throws {
+        let seen = LockedValue<[Seen]>([])
+        try await withUpstreams(1, seen: seen) { ports in
+            let yaml = Self.yaml(upstream: ports[0], path: "/api") + "\n  - name: key-auth\n    config: {anonymous: null}\n"
+            let logger = LoopbackServer.quietLogger
+            let figures = GatewayAnalytics()
+            let first = try await GatewayProxy(configuration: try GatewayConfiguration.load(yaml: yaml), analytics: figures, logger: logger)
+            let live = LiveGateway(first, logger: logger) { try await GatewayProxy(configuration: $0, analytics: figures, logger: logger) }
+            try await LoopbackServer.run(live) { server in
+                for _ in 0..<3 {
+                    let status = try await call(.GET, "\(server.baseURL)/api/x", headers: [("apikey", "alice-key")]).status
+                    #expect(status == 200)
+                }
+                let unauthorized = try await call(.GET, "\(server.baseURL)/api/x").status
+                let unrouted = try await call(.GET, "\(server.baseURL)/elsewhere").status
+                #expect([unauthorized, unrouted] == [Int]([401, 404]))
+                let next = try GatewayConfiguration.load(yaml: yaml)
+                await live.reload { next }
+                let afterReload = try await call(.GET, "\(server.baseURL)/api/y", headers: [("apikey", "alice-key")]).status
+                #expect(afterReload == 200)
+            }
+            try await live.shutdown()
+            let snapshot = figures.snapshot
+            #expect(snapshot.requests == 6)
+            let api = try #require(snapshot.routes.first { $0.route == "api" })
+            #expect(api.service == "api")
+            #expect(api.requests == 5 && api.statuses == ["200": 4, "401": 1])
+            #expect(api.latencyMs.p50 > 0 && api.latencyMs.p50 <= api.latencyMs.p99 && api.latencyMs.p99 <= api.latencyMs.max)
+            #expect(snapshot.routes.first { $0.route == GatewayAnalytics.noRoute }?.statuses == ["404": 1])
+            #expect(snapshot.consumers == [.init(consumer: "alice", requests: 4, statuses: ["200": 4])])
+        }
+    }
 }
