@@ -39,6 +39,17 @@ public struct GatewayAdmin: HTTPResponderBuilder, Sendable {
         case .config: return Self.json(ConfigSummary(live.proxy.configuration))
         case .targets: return Self.json(targets(live.proxy))
         case .analytics: return Self.json(live.proxy.analytics.snapshot)
+        case .metrics:
+            let proxy = live.proxy
+            let health = proxy.configuration.plugins.contains { plugin in
+                if case .prometheus(let configuration) = plugin.configuration { plugin.enabled && configuration.upstreamHealthMetrics } else { false }
+            }
+            let text = proxy.metrics.render(targetHealth: health ? targetHealth(proxy) : nil)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: text))
+            )
         case .page:
             return Response(
                 status: .ok,
@@ -54,7 +65,7 @@ public struct GatewayAdmin: HTTPResponderBuilder, Sendable {
         }
     }
 
-    private enum Endpoint { case status, config, targets, analytics, openAPI, page }
+    private enum Endpoint { case status, config, targets, analytics, metrics, openAPI, page }
 
     /// The page loads nothing from elsewhere: its script and style are inline, its data from this API.
     static let pageSecurityPolicy = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'"
@@ -74,6 +85,8 @@ public struct GatewayAdmin: HTTPResponderBuilder, Sendable {
     private static let endpoints: [String: Endpoint] = [
         "\(mount)/status": .status, "\(mount)/config": .config, "\(mount)/targets": .targets, "\(mount)/analytics": .analytics,
         "\(mount)/openapi.yaml": .openAPI, "\(mount)/": .page,
+        // Where Kong's admin API serves the prometheus plugin's metrics.
+        "/metrics": .metrics,
     ]
 
     struct TargetHealth: Codable, Equatable {
@@ -81,6 +94,15 @@ public struct GatewayAdmin: HTTPResponderBuilder, Sendable {
         let target: String
         /// The breaker's state: `closed`, `open` or `half-open`.
         let breaker: String
+    }
+
+    /// Each target by its upstream's name (the service's host when it has no upstream), for Kong's health gauge.
+    private func targetHealth(_ proxy: GatewayProxy) -> [(upstream: String, target: String, state: CircuitBreaker.State)] {
+        proxy.configuration.services.enumerated().flatMap { position, service in
+            let name = service.name ?? service.id ?? "services[\(position)]"
+            let upstream = service.upstream.map { proxy.configuration[$0].name } ?? service.host
+            return proxy.targetStates(service: name).sorted { $0.key < $1.key }.map { (upstream, $0.key, $0.value) }
+        }
     }
 
     private func targets(_ proxy: GatewayProxy) -> [TargetHealth] {

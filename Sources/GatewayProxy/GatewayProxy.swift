@@ -87,11 +87,13 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     private let plugins: [PluginInstance: any GatewayPlugin]
     /// Where each request is counted once its response has ended.
     public let analytics: GatewayAnalytics
+    /// The prometheus plugin's metrics (recorded only for requests a prometheus instance applies to).
+    public let metrics: GatewayMetrics
     private let logger: Logger
 
     /// The plugins the proxy runs; any other configured plugin stops start-up with an error naming it.
     public static let runnablePlugins: Set<String> = [
-        "acl", "basic-auth", "correlation-id", "cors", "ip-restriction", "jwt", "key-auth", "rate-limiting", "request-size-limiting",
+        "acl", "basic-auth", "correlation-id", "cors", "ip-restriction", "jwt", "key-auth", "prometheus", "rate-limiting", "request-size-limiting",
     ]
 
     /// - Throws: ``ConfigurationError`` for settings out of range.
@@ -101,6 +103,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         clock: some Clock<Duration> = ContinuousClock(),
         now: @escaping @Sendable () -> Date = Date.init,
         analytics: GatewayAnalytics = GatewayAnalytics(),
+        metrics: GatewayMetrics = GatewayMetrics(),
         logger: Logger
     ) async throws {
         try ConfigurationError.require(
@@ -112,6 +115,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         self.configuration = configuration
         self.router = GatewayRouter(configuration)
         self.analytics = analytics
+        self.metrics = metrics
         self.logger = logger
         self.budget = try RetryBudget(ratio: settings.retryRatio, minRetriesPerSecond: settings.minRetriesPerSecond, clock: clock)
         self.resolver = PluginResolver(configuration)
@@ -170,6 +174,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 case .ipRestriction(let config): plugins[instance] = try IPRestrictionPlugin(config)
                 case .jwt(let config): plugins[instance] = try await JWTPlugin(config, gateway: configuration, now: now)
                 case .cors(let config): plugins[instance] = try CORSPlugin(config)
+                case .prometheus(let config): plugins[instance] = try PrometheusPlugin(config)
                 default:
                     throw ConfigurationError(
                         field: field,
@@ -236,25 +241,37 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
             service: serviceIndex
         )
         let response: Response
+        let source: GatewayMetrics.Source
         if let answer = try await runPlugins(&plugin) {
             response = Self.adding(plugin, to: answer)
+            source = .exit
         } else {
             let forwarded = try await forward(request, plugin: plugin, match: match, service: serviceIndex, targets: targets, port: context.localPort)
-            response = Self.adding(plugin, to: forwarded)
+            response = Self.adding(plugin, to: forwarded.response)
+            source = forwarded.source
         }
         let route = configuration[match.route]
         let service = configuration[serviceIndex]
-        let consumer = plugin.consumer.map { configuration[$0] }
-        let (analytics, status) = (analytics, response.status.code)
+        let routeName = route.name ?? route.id ?? "routes[\(match.route.position)]"
+        let serviceName = service.name ?? service.host
+        let consumer = plugin.consumer.map { configuration[$0] }.flatMap { $0.username ?? $0.id }
+        // A request a plugin answered before prometheus ran is counted by the instance that applies to it.
+        let counting = plugin.metrics ?? (source == .exit ? prometheus(for: plugin) : nil)
+        let (analytics, metrics, status) = (analytics, metrics, response.status.code)
         return InFlight.finishing(response) {
-            analytics.record(
-                route: route.name ?? route.id ?? "routes[\(match.route.position)]",
-                service: service.name ?? service.host,
-                consumer: consumer.flatMap { $0.username ?? $0.id },
-                status: status,
-                latency: .now - started
-            )
+            let latency = ContinuousClock.now - started
+            analytics.record(route: routeName, service: serviceName, consumer: consumer, status: status, latency: latency)
+            if let counting {
+                metrics.record(counting, service: serviceName, route: routeName, consumer: consumer, status: status, source: source, latency: latency)
+            }
         }
+    }
+
+    /// The prometheus instance that applies to a request, if any.
+    private func prometheus(for context: PluginContext) -> PrometheusConfiguration? {
+        let instance = resolver.plugin(named: "prometheus", route: context.route, service: context.service, consumer: context.consumer)
+        guard case .prometheus(let configuration) = instance?.configuration else { return nil }
+        return configuration
     }
 
     /// The access phase: each plugin that applies, in Kong's order; once one identifies the consumer, the plugins
@@ -283,7 +300,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         service serviceIndex: EntityIndex<Service>,
         targets: ServiceTargets,
         port: Int?
-    ) async throws -> Response {
+    ) async throws -> (response: Response, source: GatewayMetrics.Source) {
         let service = configuration[serviceIndex]
         let route = configuration[match.route]
         let head = plugin.head
@@ -310,15 +327,16 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         var retryAfter: Duration?
         while true {
             guard let index = targets.balancer.pick(key: key, isAvailable: { !tried.contains($0) }) else {
-                if let lastFailure { return lastFailure }
+                if let lastFailure { return (lastFailure, .kong) }
                 let seconds = max(1, Int(((retryAfter ?? .seconds(1)).inSeconds).rounded(.up)))
-                return problem(
+                let unavailable = problem(
                     503,
                     "no-healthy-target",
                     "No healthy target",
                     "every target of service \(service.name ?? service.host) is failing; its circuit breakers are open",
                     [.retryAfter: String(seconds)]
                 )
+                return (unavailable, .kong)
             }
             tried.insert(index)
             let breaker = targets.breakers[index]
@@ -351,7 +369,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 let response = try await clients[serviceIndex.position].execute(upstream, deadline: .distantFuture, logger: logger)
                 breaker.record(permit, failed: targets.failureStatuses.contains(Int(response.status.code)), duration: .now - started)
                 let inFlight = InFlight { targets.balancer.finished(index) }
-                return Self.response(from: response, inFlight: inFlight)
+                return (Self.response(from: response, inFlight: inFlight), .service)
             } catch {
                 targets.balancer.finished(index)
                 if error is CancellationError || Task.isCancelled {
@@ -361,7 +379,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 if let tooLarge = error as? BodyTooLarge {
                     // The client's fault, not the target's.
                     breaker.release(permit)
-                    return RequestSizeLimitingPlugin.tooLarge(tooLarge.limit, correlationID: plugin.correlationID)
+                    return (RequestSizeLimitingPlugin.tooLarge(tooLarge.limit, correlationID: plugin.correlationID), .exit)
                 }
                 breaker.record(permit, failed: true, duration: .now - started)
                 let timedOut = Self.isTimeout(error)
@@ -376,7 +394,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                     timedOut
                     ? problem(504, "upstream-timeout", "Upstream timed out", "target \(endpoint.address) did not answer in time", [:])
                     : problem(502, "upstream-unreachable", "Upstream unreachable", "target \(endpoint.address) could not be reached", [:])
-                guard retriable, attempts <= service.retries, budget.tryWithdrawRetry() else { return lastFailure! }
+                guard retriable, attempts <= service.retries, budget.tryWithdrawRetry() else { return (lastFailure!, .kong) }
             }
         }
     }

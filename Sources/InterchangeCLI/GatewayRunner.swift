@@ -31,11 +31,11 @@ struct GatewayRunner {
     func run() async throws {
         let configuration = try Self.load(declarativeFile)
         let logger = logger
-        // One set of figures for the process, carried from each configuration to the next.
-        let analytics = GatewayAnalytics()
-        let first = try await GatewayProxy(configuration: configuration, analytics: analytics, logger: logger)
+        // One set of figures and metrics for the process, carried from each configuration to the next.
+        let (analytics, metrics) = (GatewayAnalytics(), GatewayMetrics())
+        let first = try await GatewayProxy(configuration: configuration, analytics: analytics, metrics: metrics, logger: logger)
         let live = LiveGateway(first, logger: logger) { configuration in
-            try await GatewayProxy(configuration: configuration, analytics: analytics, logger: logger)
+            try await GatewayProxy(configuration: configuration, analytics: analytics, metrics: metrics, logger: logger)
         }
         let host = settings.host
         // The listening line comes once both servers are up, so a script that waits for it can call either.

@@ -206,13 +206,13 @@ struct GatewayPluginTests {
     @Test("a plugin the proxy does not run yet stops start-up naming it, instead of being skipped")
     func unsupportedPlugin() async throws {
         let configuration = try GatewayConfiguration.load(
-            yaml: Self.yaml(upstream: 9, plugins: "  - name: prometheus")
+            yaml: Self.yaml(upstream: 9, plugins: "  - name: request-transformer")
         )
         await #expect {
             _ = try await GatewayProxy(configuration: configuration, logger: LoopbackServer.quietLogger)
         } throws: { error in
             guard let error = error as? ConfigurationError else { return false }
-            return error.field == "plugins[0] (prometheus)" && error.reason.contains("does not run it yet")
+            return error.field == "plugins[0] (request-transformer)" && error.reason.contains("does not run it yet")
         }
     }
 }

@@ -35,6 +35,8 @@ struct PluginContext: Sendable {
     var correlationID: String?
     /// The largest request body to pass (request-size-limiting); a longer one is cut off with 413.
     var bodyLimit: Int?
+    /// How to count the request in the Prometheus metrics (prometheus), once its response has ended.
+    var metrics: PrometheusConfiguration?
 
     /// An authentication plugin identified `consumer`: it is set, with `X-Consumer-ID`, `-Username`, `-Custom-ID`
     /// and `X-Credential-Identifier` for the upstream (each removed when the consumer has none, so a client cannot
