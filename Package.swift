@@ -300,6 +300,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             // openapi.yaml is the admin API's contract, served at /_gateway/openapi.yaml; admin.html its page.
             resources: [.copy("openapi.yaml"), .copy("admin.html")]
