@@ -94,6 +94,8 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     /// The plugins the proxy runs; any other configured plugin stops start-up with an error naming it.
     public static let runnablePlugins: Set<String> = [
         "acl", "basic-auth", "correlation-id", "cors", "ip-restriction", "jwt", "key-auth", "prometheus", "rate-limiting", "request-size-limiting",
+        "request-transformer",
+        "response-transformer",
     ]
 
     /// - Throws: ``ConfigurationError`` for settings out of range.
@@ -175,6 +177,8 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 case .jwt(let config): plugins[instance] = try await JWTPlugin(config, gateway: configuration, now: now)
                 case .cors(let config): plugins[instance] = try CORSPlugin(config)
                 case .prometheus(let config): plugins[instance] = try PrometheusPlugin(config)
+                case .requestTransformer(let config): plugins[instance] = RequestTransformerPlugin(config)
+                case .responseTransformer(let config): plugins[instance] = ResponseTransformerPlugin(config)
                 default:
                     throw ConfigurationError(
                         field: field,
@@ -315,9 +319,27 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         let hasBody = (length ?? 0) > 0 || head.headerFields[.transferEncoding] != nil
         let retriable = Self.idempotent.contains(head.method) && !hasBody
         let key = hashKey(targets, request: request, client: client, match: match)
-        let pathAndQuery = match.upstreamPath + (plugin.query.map { "?\($0)" } ?? "")
+        let pathAndQuery = (plugin.upstreamPath ?? match.upstreamPath) + (plugin.query.map { "?\($0)" } ?? "")
         let problem = { (status: Int, type: String, title: String, detail: String, headers: HTTPFields) in
             GatewayProblem.response(status, type, title, detail, headers: headers, correlationID: plugin.correlationID)
+        }
+
+        // A body a plugin edits is read whole first (and so sent with its new length); any other streams.
+        var edited: ByteBuffer?
+        if hasBody, let transform = plugin.requestBodyTransform {
+            let limit = min(plugin.bodyLimit ?? .max, RequestTransformerPlugin.bodyLimit)
+            let whole: ByteBuffer
+            do {
+                whole = try await request.body.collect(upTo: limit)
+            } catch {
+                return (RequestSizeLimitingPlugin.tooLarge(limit, correlationID: plugin.correlationID), .exit)
+            }
+            do {
+                edited = try transform(whole)
+            } catch {
+                let detail = "the request body could not be transformed: it is not a JSON object"
+                return (problem(400, "invalid-body", "Invalid body", detail, [:]), .exit)
+            }
         }
 
         budget.recordCall()
@@ -354,7 +376,9 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
             outgoing[Self.hostField] =
                 route.preserveHost ? (host ?? endpoint.address) : (targets.hostHeader ?? Self.hostValue(endpoint, scheme: service.scheme))
             upstream.headers = HTTPHeaders(outgoing.map { ($0.name.rawName, $0.value) })
-            if hasBody {
+            if let edited {
+                upstream.body = .bytes(edited)
+            } else if hasBody {
                 let bodyLength: HTTPClientRequest.Body.Length = length.map { .known($0) } ?? .unknown
                 if let limit = plugin.bodyLimit {
                     upstream.body = .stream(LimitedBody(base: request.body, limit: limit), length: bodyLength)
@@ -369,6 +393,9 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 let response = try await clients[serviceIndex.position].execute(upstream, deadline: .distantFuture, logger: logger)
                 breaker.record(permit, failed: targets.failureStatuses.contains(Int(response.status.code)), duration: .now - started)
                 let inFlight = InFlight { targets.balancer.finished(index) }
+                if let transformer = plugin.responseTransformer, transformer.editsBody(contentType: response.headers.first(name: "content-type")) {
+                    return (await Self.transformedResponse(from: response, transformer, inFlight: inFlight), .service)
+                }
                 return (Self.response(from: response, inFlight: inFlight), .service)
             } catch {
                 targets.balancer.finished(index)
@@ -399,11 +426,12 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         }
     }
 
-    /// The plugins' response headers on `response`: each replaces the upstream's field of its name; `Vary` gains
-    /// `Origin` when a plugin's answer depends on it.
+    /// The plugins' response headers on `response`: response-transformer's edits first, then each plugin header
+    /// replacing the upstream's field of its name; `Vary` gains `Origin` when a plugin's answer depends on it.
     private static func adding(_ plugin: PluginContext, to response: Response) -> Response {
-        guard !plugin.responseHeaders.isEmpty || plugin.varyOrigin else { return response }
+        guard !plugin.responseHeaders.isEmpty || plugin.varyOrigin || plugin.responseTransformer != nil else { return response }
         var response = response
+        plugin.responseTransformer?.transformHeaders(&response.headers)
         for field in plugin.responseHeaders { response.headers[field.name] = field.value }
         if plugin.varyOrigin {
             let vary = response.headers[values: .vary].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
@@ -457,6 +485,28 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         }
         if let error = error as? ChannelError, case .connectTimeout = error { return true }
         return false
+    }
+
+    /// The upstream's JSON response with its body edited by response-transformer (read whole, up to the plugin's
+    /// limit: a longer one is a 502; a body that is not a JSON object passes unchanged).
+    private static func transformedResponse(
+        from upstream: HTTPClientResponse,
+        _ transformer: ResponseTransformerPlugin,
+        inFlight: InFlight
+    ) async -> Response {
+        defer { inFlight.finish() }
+        var head = response(from: upstream, inFlight: inFlight)
+        let whole: ByteBuffer
+        do {
+            whole = try await upstream.body.collect(upTo: ResponseTransformerPlugin.bodyLimit)
+        } catch {
+            let detail = "the upstream's JSON response is over \(ResponseTransformerPlugin.bodyLimit) bytes, too large to transform"
+            return GatewayProblem.response(502, "upstream-response-too-large", "Upstream response too large", detail)
+        }
+        let body = (try? transformer.transformBody(whole)) ?? whole
+        head.headers[.contentLength] = String(body.readableBytes)
+        head.body = ResponseBody(byteBuffer: body)
+        return head
     }
 
     private static func response(from upstream: HTTPClientResponse, inFlight: InFlight) -> Response {

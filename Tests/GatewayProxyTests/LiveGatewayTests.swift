@@ -108,10 +108,10 @@ struct LiveGatewayTests {
                 #expect(live.status.lastReload?.error?.contains("services[0].colour") == true, "\(String(describing: live.status.lastReload))")
 
                 // Loads, but cannot be built: a plugin the proxy does not run.
-                let unbuildable = Self.yaml(upstream: ports[0]) + "\n  - name: request-transformer\n"
+                let unbuildable = Self.yaml(upstream: ports[0]) + "\n  - name: proxy-cache\n    config: {strategy: memory}\n"
                 let second = await live.reload { try GatewayConfiguration.load(yaml: unbuildable) }
                 #expect(second == 1)
-                #expect(live.status.lastReload?.error?.contains("request-transformer") == true)
+                #expect(live.status.lastReload?.error?.contains("proxy-cache") == true)
 
                 let response = try await call(.GET, "\(server.baseURL)/still-served")
                 #expect(response.status == 200)

@@ -23,19 +23,34 @@ struct Seen: Sendable {
     var path: String
     var headers: [String: String]
     var bodyBytes: Int
+    /// The body's first 64 KiB as text.
+    var body: String = ""
 }
 
 /// An upstream that answers 200 with its name and records each request (headers with repeated names joined by ", ").
 func echo(_ name: String, into seen: LockedValue<[Seen]>, status: @escaping @Sendable () -> HTTPResponse.Status = { .ok }) -> AnyRequest {
     AnyRequest { request, _ in
         var bytes = 0
-        for try await buffer in request.body { bytes += buffer.readableBytes }
+        var prefix = ByteBuffer()
+        for try await var buffer in request.body {
+            bytes += buffer.readableBytes
+            if prefix.readableBytes < 65536 { prefix.writeBuffer(&buffer) }
+        }
         var headers: [String: String] = [:]
         for field in request.headers {
             headers[field.name.canonicalName, default: ""] += (headers[field.name.canonicalName] == nil ? "" : ", ") + field.value
         }
         if let authority = request.head.authority { headers["host"] = authority }
-        seen.append(Seen(upstream: name, method: request.method.rawValue, path: request.uri.string, headers: headers, bodyBytes: bytes))
+        seen.append(
+            Seen(
+                upstream: name,
+                method: request.method.rawValue,
+                path: request.uri.string,
+                headers: headers,
+                bodyBytes: bytes,
+                body: String(buffer: prefix)
+            )
+        )
         return Response(
             status: status(),
             headers: [.contentType: "text/plain", .connection: "keep-alive, X-Upstream-Secret", .init("X-Upstream-Secret")!: "s"],

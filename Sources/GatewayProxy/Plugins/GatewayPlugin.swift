@@ -37,6 +37,12 @@ struct PluginContext: Sendable {
     var bodyLimit: Int?
     /// How to count the request in the Prometheus metrics (prometheus), once its response has ended.
     var metrics: PrometheusConfiguration?
+    /// The upstream path in place of the route's (request-transformer's `replace.uri`).
+    var upstreamPath: String?
+    /// Edits the whole request body before it is sent (request-transformer); the body is then read whole.
+    var requestBodyTransform: (@Sendable (ByteBuffer) throws -> ByteBuffer)?
+    /// Edits the response's headers and JSON body (response-transformer).
+    var responseTransformer: ResponseTransformerPlugin?
 
     /// An authentication plugin identified `consumer`: it is set, with `X-Consumer-ID`, `-Username`, `-Custom-ID`
     /// and `X-Credential-Identifier` for the upstream (each removed when the consumer has none, so a client cannot
