@@ -90,10 +90,12 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     /// The prometheus plugin's metrics (recorded only for requests a prometheus instance applies to).
     public let metrics: GatewayMetrics
     private let logger: Logger
+    private let now: @Sendable () -> Date
 
     /// The plugins the proxy runs; any other configured plugin stops start-up with an error naming it.
     public static let runnablePlugins: Set<String> = [
-        "acl", "basic-auth", "correlation-id", "cors", "ip-restriction", "jwt", "key-auth", "prometheus", "rate-limiting", "request-size-limiting",
+        "acl", "basic-auth", "correlation-id", "cors", "file-log", "ip-restriction", "jwt", "key-auth", "prometheus", "rate-limiting",
+        "request-size-limiting",
         "request-transformer",
         "response-transformer",
     ]
@@ -119,9 +121,10 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         self.analytics = analytics
         self.metrics = metrics
         self.logger = logger
+        self.now = now
         self.budget = try RetryBudget(ratio: settings.retryRatio, minRetriesPerSecond: settings.minRetriesPerSecond, clock: clock)
         self.resolver = PluginResolver(configuration)
-        self.plugins = try await Self.buildPlugins(configuration, now: now)
+        self.plugins = try await Self.buildPlugins(configuration, now: now, metrics: metrics)
         self.targets = try configuration.services.map { service in
             guard service.enabled else { return nil }
             return try ServiceTargets(
@@ -160,7 +163,8 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
 
     private static func buildPlugins(
         _ configuration: GatewayConfiguration,
-        now: @escaping @Sendable () -> Date
+        now: @escaping @Sendable () -> Date,
+        metrics: GatewayMetrics
     ) async throws -> [PluginInstance: any GatewayPlugin] {
         var plugins: [PluginInstance: any GatewayPlugin] = [:]
         for (position, instance) in configuration.plugins.enumerated() where instance.enabled {
@@ -176,7 +180,8 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 case .ipRestriction(let config): plugins[instance] = try IPRestrictionPlugin(config)
                 case .jwt(let config): plugins[instance] = try await JWTPlugin(config, gateway: configuration, now: now)
                 case .cors(let config): plugins[instance] = try CORSPlugin(config)
-                case .prometheus(let config): plugins[instance] = try PrometheusPlugin(config)
+                case .prometheus(let config): plugins[instance] = try PrometheusPlugin(config, metrics: metrics)
+                case .fileLog(let config): plugins[instance] = try FileLogPlugin(config, gateway: configuration)
                 case .requestTransformer(let config): plugins[instance] = RequestTransformerPlugin(config)
                 case .responseTransformer(let config): plugins[instance] = ResponseTransformerPlugin(config)
                 default:
@@ -211,6 +216,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
 
     public func respond(to request: Request, context: GatewayRequestContext) async throws -> Response {
         let started = ContinuousClock.now
+        let startedAt = now()
         let head = request.head
         let host = head.authority
         let routeRequest = RouteRequest(
@@ -254,29 +260,51 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
             response = Self.adding(plugin, to: forwarded.response)
             source = forwarded.source
         }
-        let route = configuration[match.route]
-        let service = configuration[serviceIndex]
+        let (route, service) = (configuration[match.route], configuration[serviceIndex])
         let routeName = route.name ?? route.id ?? "routes[\(match.route.position)]"
         let serviceName = service.name ?? service.host
-        let consumer = plugin.consumer.map { configuration[$0] }.flatMap { $0.username ?? $0.id }
-        // A request a plugin answered before prometheus ran is counted by the instance that applies to it.
-        let counting = plugin.metrics ?? (source == .exit ? prometheus(for: plugin) : nil)
-        let (analytics, metrics, status) = (analytics, metrics, response.status.code)
+        let consumer = plugin.consumer.map { configuration[$0] }
+        // A request a plugin answered before the logging plugins' turn is logged by the ones that apply to it.
+        let loggers = source == .exit && plugin.loggers.isEmpty ? loggingPlugins(for: plugin) : plugin.loggers
+        let upstreamURI = source == .exit ? nil : (plugin.upstreamPath ?? match.upstreamPath) + (plugin.query.map { "?\($0)" } ?? "")
+        let (analytics, status, responseHeaders) = (analytics, response.status.code, response.headers)
+        let clientAddress = plugin.clientAddress
         return InFlight.finishing(response) {
             let latency = ContinuousClock.now - started
-            analytics.record(route: routeName, service: serviceName, consumer: consumer, status: status, latency: latency)
-            if let counting {
-                metrics.record(counting, service: serviceName, route: routeName, consumer: consumer, status: status, source: source, latency: latency)
-            }
+            analytics.record(
+                route: routeName,
+                service: serviceName,
+                consumer: consumer.flatMap { $0.username ?? $0.id },
+                status: status,
+                latency: latency
+            )
+            guard !loggers.isEmpty else { return }
+            let log = RequestLog(
+                request: head,
+                clientAddress: clientAddress,
+                startedAt: startedAt,
+                route: route,
+                service: service,
+                consumer: consumer,
+                upstreamURI: upstreamURI,
+                status: status,
+                responseHeaders: responseHeaders,
+                source: source,
+                latency: latency
+            )
+            for logger in loggers { logger.log(log) }
         }
     }
 
-    /// The prometheus instance that applies to a request, if any.
-    private func prometheus(for context: PluginContext) -> PrometheusConfiguration? {
-        let instance = resolver.plugin(named: "prometheus", route: context.route, service: context.service, consumer: context.consumer)
-        guard case .prometheus(let configuration) = instance?.configuration else { return nil }
-        return configuration
+    /// The logging plugins that apply to a request, by Kong's precedence.
+    private func loggingPlugins(for context: PluginContext) -> [any LoggingPlugin] {
+        Self.loggingPluginNames.compactMap { name in
+            resolver.plugin(named: name, route: context.route, service: context.service, consumer: context.consumer)
+                .flatMap { plugins[$0] as? any LoggingPlugin }
+        }
     }
+
+    private static let loggingPluginNames = ["prometheus", "file-log"]
 
     /// The access phase: each plugin that applies, in Kong's order; once one identifies the consumer, the plugins
     /// still to run are picked again for that consumer (its own instances win, as in Kong).

@@ -290,4 +290,8 @@ extension Node {
         if case .sequence(let elements) = self { return elements.isEmpty }
         return false
     }
+    var isEmptyMapping: Bool {
+        if case .mapping(let entries) = self { return entries.isEmpty }
+        return false
+    }
 }

@@ -13,11 +13,12 @@ public enum PluginConfiguration: Hashable, Sendable {
     case correlationID(CorrelationIDConfiguration)
     case proxyCache(ProxyCacheConfiguration)
     case prometheus(PrometheusConfiguration)
+    case fileLog(FileLogConfiguration)
 
     /// Kong's names of the plugins this gateway reads, in Kong's execution order (highest priority first).
     public static let supportedNames = [
         "correlation-id", "cors", "jwt", "key-auth", "basic-auth", "ip-restriction", "request-size-limiting", "acl",
-        "rate-limiting", "request-transformer", "response-transformer", "proxy-cache", "prometheus",
+        "rate-limiting", "request-transformer", "response-transformer", "proxy-cache", "prometheus", "file-log",
     ]
 
     public var pluginName: String {
@@ -35,6 +36,7 @@ public enum PluginConfiguration: Hashable, Sendable {
         case .correlationID: "correlation-id"
         case .proxyCache: "proxy-cache"
         case .prometheus: "prometheus"
+        case .fileLog: "file-log"
         }
     }
 
@@ -54,6 +56,7 @@ public enum PluginConfiguration: Hashable, Sendable {
         case .responseTransformer: 800
         case .proxyCache: 100
         case .prometheus: 13
+        case .fileLog: 9
         }
     }
 
@@ -98,6 +101,7 @@ public enum PluginConfiguration: Hashable, Sendable {
         case "correlation-id": result = .correlationID(CorrelationIDConfiguration(reading: config))
         case "proxy-cache": result = .proxyCache(ProxyCacheConfiguration(reading: config))
         case "prometheus": result = .prometheus(PrometheusConfiguration(reading: config))
+        case "file-log": result = .fileLog(FileLogConfiguration(reading: config))
         default: return nil
         }
         config.finish()

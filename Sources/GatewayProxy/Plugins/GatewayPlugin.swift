@@ -35,8 +35,8 @@ struct PluginContext: Sendable {
     var correlationID: String?
     /// The largest request body to pass (request-size-limiting); a longer one is cut off with 413.
     var bodyLimit: Int?
-    /// How to count the request in the Prometheus metrics (prometheus), once its response has ended.
-    var metrics: PrometheusConfiguration?
+    /// The logging plugins (prometheus, file-log) to call once the response has ended.
+    var loggers: [any LoggingPlugin] = []
     /// The upstream path in place of the route's (request-transformer's `replace.uri`).
     var upstreamPath: String?
     /// Edits the whole request body before it is sent (request-transformer); the body is then read whole.

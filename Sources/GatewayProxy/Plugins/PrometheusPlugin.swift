@@ -1,21 +1,29 @@
 import Gateway
-import Hummingbird
 
-/// Kong's `prometheus`: marks the request to be counted, by this instance's configuration, in ``GatewayMetrics``
-/// once its response has ended (the proxy records it; a request another plugin answered first is counted by the
-/// instance that applies to it). Its metrics are served at the admin port's `/metrics`.
-struct PrometheusPlugin: GatewayPlugin {
+/// Kong's `prometheus`: each request it applies to is counted, by this instance's configuration, in
+/// ``GatewayMetrics`` once its response has ended (a request another plugin answered first too). The metrics are
+/// served at the admin port's `/metrics`.
+struct PrometheusPlugin: LoggingPlugin {
     let configuration: PrometheusConfiguration
+    let metrics: GatewayMetrics
 
-    init(_ configuration: PrometheusConfiguration) throws {
+    init(_ configuration: PrometheusConfiguration, metrics: GatewayMetrics) throws {
         if configuration.bandwidthMetrics {
             throw GatewayPluginError(plugin: "prometheus", field: "config.bandwidth_metrics", reason: "not supported yet (the other families are)")
         }
         self.configuration = configuration
+        self.metrics = metrics
     }
 
-    func access(_ context: inout PluginContext) async throws -> Response? {
-        context.metrics = configuration
-        return nil
+    func log(_ request: RequestLog) {
+        metrics.record(
+            configuration,
+            service: request.service.name ?? request.service.host,
+            route: request.route.name ?? request.route.id ?? "",
+            consumer: request.consumer.flatMap { $0.username ?? $0.id },
+            status: request.status,
+            source: request.source,
+            latency: request.latency
+        )
     }
 }
