@@ -94,22 +94,29 @@ public struct GatewayAdmin: HTTPResponderBuilder, Sendable {
         let target: String
         /// The breaker's state: `closed`, `open` or `half-open`.
         let breaker: String
+        /// The active health checks' verdict: `healthy`, `unhealthy`, or `healthchecks_off`.
+        let active: String
     }
 
-    /// Each target by its upstream's name (the service's host when it has no upstream), for Kong's health gauge.
+    /// Each target by its upstream's name (the service's host when it has no upstream), for Kong's health gauge: a
+    /// target its active checks find unhealthy counts as an open breaker.
     private func targetHealth(_ proxy: GatewayProxy) -> [(upstream: String, target: String, state: CircuitBreaker.State)] {
         proxy.configuration.services.enumerated().flatMap { position, service in
             let name = service.name ?? service.id ?? "services[\(position)]"
             let upstream = service.upstream.map { proxy.configuration[$0].name } ?? service.host
-            return proxy.targetStates(service: name).sorted { $0.key < $1.key }.map { (upstream, $0.key, $0.value) }
+            let active = proxy.activeHealth(service: name)
+            return proxy.targetStates(service: name).sorted { $0.key < $1.key }.map { address, state in
+                (upstream, address, active[address] == "unhealthy" ? .open : state)
+            }
         }
     }
 
     private func targets(_ proxy: GatewayProxy) -> [TargetHealth] {
         proxy.configuration.services.enumerated().flatMap { position, service in
             let name = service.name ?? service.id ?? "services[\(position)]"
+            let active = proxy.activeHealth(service: name)
             return proxy.targetStates(service: name).sorted { $0.key < $1.key }.map { address, state in
-                TargetHealth(service: name, target: address, breaker: state.rawValue)
+                TargetHealth(service: name, target: address, breaker: state.rawValue, active: active[address] ?? "healthchecks_off")
             }
         }
     }

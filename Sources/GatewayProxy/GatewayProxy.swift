@@ -91,6 +91,8 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     public let metrics: GatewayMetrics
     private let logger: Logger
     private let now: @Sendable () -> Date
+    /// The active health checks' probing tasks, cancelled by ``shutdown()``.
+    private let probes: Mutex<[Task<Void, Never>]>
 
     /// The plugins the proxy runs; any other configured plugin stops start-up with an error naming it.
     public static let runnablePlugins: Set<String> = [
@@ -159,6 +161,23 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
             return made
         }
         self.distinctClients = distinct
+        var probes: [Task<Void, Never>] = []
+        for (position, targets) in targets.enumerated() {
+            guard let targets, let active = targets.active else { continue }
+            let (service, client, logger) = (configuration.services[position], clients[position], logger)
+            probes.append(
+                Task {
+                    await active.run(
+                        targets: targets.endpoints,
+                        scheme: service.scheme,
+                        hostHeader: targets.hostHeader,
+                        client: client,
+                        logger: logger
+                    )
+                }
+            )
+        }
+        self.probes = Mutex(probes)
     }
 
     private static func buildPlugins(
@@ -200,7 +219,23 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
 
     /// Closes the upstream connections. Call it once the server has stopped.
     public func shutdown() async throws {
+        let probes = self.probes.withLock { probes in
+            defer { probes = [] }
+            return probes
+        }
+        for probe in probes { probe.cancel() }
+        for probe in probes { await probe.value }
         for client in distinctClients { try await client.shutdown() }
+    }
+
+    /// Each target of `service` by `host:port`: `healthy` or `unhealthy` by its active health checks,
+    /// `healthchecks_off` when its upstream has none.
+    public func activeHealth(service: String) -> [String: String] {
+        guard let index = configuration.service(named: service), let targets = targets[index.position] else { return [:] }
+        let states = targets.endpoints.indices.map { index in
+            targets.active.map { $0.isHealthy(index) ? "healthy" : "unhealthy" } ?? "healthchecks_off"
+        }
+        return Dictionary(zip(targets.endpoints.map(\.address), states), uniquingKeysWith: { first, _ in first })
     }
 
     /// The breaker state of each target of `service` (by name or id), keyed by `host:port`.
@@ -376,14 +411,15 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         var lastFailure: Response?
         var retryAfter: Duration?
         while true {
-            guard let index = targets.balancer.pick(key: key, isAvailable: { !tried.contains($0) }) else {
+            let available = { (index: Int) in !tried.contains(index) && targets.active?.isHealthy(index) != false }
+            guard let index = targets.balancer.pick(key: key, isAvailable: available) else {
                 if let lastFailure { return (lastFailure, .kong) }
                 let seconds = max(1, Int(((retryAfter ?? .seconds(1)).inSeconds).rounded(.up)))
                 let unavailable = problem(
                     503,
                     "no-healthy-target",
                     "No healthy target",
-                    "every target of service \(service.name ?? service.host) is failing; its circuit breakers are open",
+                    "every target of service \(service.name ?? service.host) is failing: its circuit breakers are open or its health checks fail",
                     [.retryAfter: String(seconds)]
                 )
                 return (unavailable, .kong)

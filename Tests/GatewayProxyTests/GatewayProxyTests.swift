@@ -275,3 +275,85 @@ struct GatewayProxyTests {
         }
     }
 }
+
+@Suite("Gateway active health checks", .timeLimit(.minutes(2)))
+struct ActiveHealthCheckTests {
+    /// An upstream named `name` whose `/health` answers what `health` holds; every other path 200 with its name.
+    static func upstream(_ name: String, health: LockedValue<HTTPResponse.Status>, probes: LockedValue<Int>) -> AnyRequest {
+        AnyRequest { request, _ in
+            if request.uri.path == "/health" {
+                probes.withLock { $0 += 1 }
+                return Response(status: health.value)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: ByteBuffer(string: name)))
+        }
+    }
+
+    static func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("not within 10 s: \(what)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    @Test("a target failing its probes gets no traffic though it still answers; all failing is a 503; passing probes bring it back")
+    func probesMoveTraffic() async throws {
+        let (health0, health1) = (LockedValue(HTTPResponse.Status.ok), LockedValue(HTTPResponse.Status.ok))
+        let probes = LockedValue(0)
+        try await LoopbackServer.run(Self.upstream("u0", health: health0, probes: probes)) { first in
+            try await LoopbackServer.run(Self.upstream("u1", health: health1, probes: probes)) { second in
+                let yaml = """
+                    _format_version: "3.0"
+                    upstreams:
+                      - name: pool
+                        targets: [{target: "127.0.0.1:\(first.port)"}, {target: "127.0.0.1:\(second.port)"}]
+                        healthchecks:
+                          active:
+                            http_path: /health
+                            timeout: 1
+                            healthy: {interval: 0.05, successes: 2}
+                            unhealthy: {interval: 0.05, http_failures: 2, http_statuses: [500, 503]}
+                    services:
+                      - name: api
+                        host: pool
+                        routes: [{name: api, paths: [/]}]
+                    """
+                try await withGateway(yaml) { proxy, gateway in
+                    func bodies(_ count: Int) async throws -> Set<String> {
+                        var seen = Set<String>()
+                        for _ in 0..<count {
+                            let response = try await call(.GET, "\(gateway)/work")
+                            #expect(response.status == 200 || response.status == 503)
+                            seen.insert(response.status == 200 ? response.body : "503")
+                        }
+                        return seen
+                    }
+                    #expect(try await bodies(4) == ["u0", "u1"])
+                    health1.withLock { $0 = .internalServerError }
+                    let u1 = "127.0.0.1:\(second.port)"
+                    try await Self.eventually("u1 is found unhealthy") { proxy.activeHealth(service: "api")[u1] == "unhealthy" }
+                    #expect(try await bodies(6) == ["u0"], "u1 still answers, but its probes fail")
+
+                    health0.withLock { $0 = .serviceUnavailable }
+                    try await Self.eventually("u0 is found unhealthy") {
+                        proxy.activeHealth(service: "api")["127.0.0.1:\(first.port)"] == "unhealthy"
+                    }
+                    let none = try await call(.GET, "\(gateway)/work")
+                    #expect(none.status == 503 && none.body.contains("no-healthy-target"))
+
+                    health1.withLock { $0 = .ok }
+                    try await Self.eventually("u1 is healthy again") { proxy.activeHealth(service: "api")[u1] == "healthy" }
+                    #expect(try await bodies(3) == ["u1"])
+                    #expect(proxy.targetStates(service: "api")[u1] == .closed, "the breaker never opened: no request failed")
+                }
+                let probed = probes.value
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(probes.value == probed, "probing stops with the proxy")
+            }
+        }
+    }
+}
