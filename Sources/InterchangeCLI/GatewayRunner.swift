@@ -47,8 +47,22 @@ struct GatewayRunner {
             FileHandle.standardOutput.write(Data("Gateway admin API on \(admin)\(GatewayAdmin.mount)/\n".utf8))
             FileHandle.standardOutput.write(Data("Interchange is listening on \(url) (gateway)\n".utf8))
         }
+        // A request head must be complete, and a body read the gateway asked for must bring data, within these.
+        let headTimeout = try settings.sources.int(
+            "gatewayRequestHeadTimeoutMs",
+            environment: ["INTERCHANGE_GATEWAY_REQUEST_HEAD_TIMEOUT_MS"],
+            default: 10_000,
+            range: 1...3_600_000
+        )
+        let bodyTimeout = try settings.sources.int(
+            "gatewayRequestBodyTimeoutMs",
+            environment: ["INTERCHANGE_GATEWAY_REQUEST_BODY_TIMEOUT_MS"],
+            default: 60_000,
+            range: 1...3_600_000
+        )
         let app = Application(
             router: live,
+            server: GatewayProxy.server(requestHeadTimeout: .milliseconds(headTimeout), requestBodyTimeout: .milliseconds(bodyTimeout)),
             configuration: .init(address: .hostname(host, port: settings.port), serverName: nil),
             onServerRunning: { channel in
                 bound.withLock { $0.proxy = channel.localAddress?.port ?? 0 }

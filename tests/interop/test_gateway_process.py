@@ -26,7 +26,11 @@ from support.interchange_process import run_interchange  # noqa: E402
 
 
 class Echo(BaseHTTPRequestHandler):
-    """Answers every GET with what reached it: the path and the headers."""
+    """Answers every GET (and POST, once it has read the body) with what reached it: the path and the headers."""
+
+    def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.do_GET()
 
     def do_GET(self) -> None:  # noqa: N802 (the http.server API)
         body = json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
@@ -278,5 +282,94 @@ def test_a_changed_file_and_sighup_reload_it_and_a_bad_file_keeps_the_old_one(in
 
             config_summary = json.loads(fetch(f"{admin}/_gateway/config")[2])
             assert [route["paths"] for route in config_summary["routes"]] == [["/v2"]]
+    finally:
+        upstream.shutdown()
+
+
+def read_until_closed(sock, timeout_s: float) -> tuple[bytes, float]:
+    """Reads until the peer closes (or ``timeout_s`` passes); returns what came and the seconds it took."""
+    import socket as _socket
+
+    started = time.monotonic()
+    received = b""
+    sock.settimeout(0.05)
+    while time.monotonic() - started < timeout_s:
+        try:
+            data = sock.recv(65536)
+        except _socket.timeout:
+            continue
+        except OSError:
+            break
+        if not data:
+            return received, time.monotonic() - started
+        received += data
+    raise AssertionError(f"the gateway kept the connection open past {timeout_s} s (received {received[:200]!r})")
+
+
+def test_a_slow_loris_and_an_endless_body_are_cut_off_without_blocking_others(interchange_bin: Path, tmp_path: Path) -> None:
+    import socket
+
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    try:
+        config = kong_file(tmp_path, f"http://127.0.0.1:{upstream.server_address[1]}", "/")
+        config.write_text(config.read_text() + "plugins:\n  - name: request-size-limiting\n    config: {allowed_payload_size: 64, size_unit: kilobytes}\n")
+        log = REPO_ROOT / "test-artifacts" / "interop-gateway-deadlines.log"
+        env = {"INTERCHANGE_GATEWAY_REQUEST_HEAD_TIMEOUT_MS": "700", "INTERCHANGE_GATEWAY_REQUEST_BODY_TIMEOUT_MS": "700"}
+        args = ["serve", "gateway", "--config", str(config), "--port", "0", "--admin-port", "0"]
+        with run_interchange(interchange_bin, args, log, env=env) as gateway:
+            port = int(gateway.rsplit(":", 1)[1])
+
+            # Slow loris: a header line every 200 ms, never the blank line that ends the head.
+            loris = socket.create_connection(("127.0.0.1", port))
+            loris.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n")
+            stop = threading.Event()
+
+            def drip() -> None:
+                n = 0
+                while not stop.wait(0.2):
+                    try:
+                        loris.sendall(f"X-Drip-{n}: 1\r\n".encode())
+                    except OSError:
+                        return
+                    n += 1
+
+            threading.Thread(target=drip, daemon=True).start()
+            # Others are served meanwhile.
+            for _ in range(5):
+                assert fetch(f"{gateway}/fast")[0] == 200
+            answer, took = read_until_closed(loris, 5)
+            stop.set()
+            assert answer.startswith(b"HTTP/1.1 408"), answer[:100]
+            assert 0.5 < took < 3, took
+
+            # A body that stops coming: the connection is closed once the gateway has waited 700 ms for more.
+            stalled = socket.create_connection(("127.0.0.1", port))
+            stalled.sendall(b"POST /stall HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b"a" * 10)
+            _, took = read_until_closed(stalled, 5)
+            assert took < 3, took
+
+            # An endless chunked body: cut off with 413 once it passes the size limit.
+            endless = socket.create_connection(("127.0.0.1", port))
+            endless.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+            chunk = b"4000\r\n" + b"e" * 0x4000 + b"\r\n"
+            answer = b""
+            endless.settimeout(5)
+            deadline = time.monotonic() + 10
+            try:
+                while time.monotonic() < deadline and b"\r\n\r\n" not in answer:
+                    endless.sendall(chunk)
+                    endless.setblocking(False)
+                    try:
+                        answer += endless.recv(65536)
+                    except BlockingIOError:
+                        pass
+                    endless.setblocking(True)
+            except OSError:
+                pass  # the gateway closed the connection after answering
+            if b"\r\n\r\n" not in answer:
+                answer += read_until_closed(endless, 5)[0]
+            assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+            assert fetch(f"{gateway}/after")[0] == 200, "the gateway still serves"
     finally:
         upstream.shutdown()
