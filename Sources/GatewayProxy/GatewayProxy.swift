@@ -298,7 +298,8 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         let (route, service) = (configuration[match.route], configuration[serviceIndex])
         let routeName = route.name ?? route.id ?? "routes[\(match.route.position)]"
         let serviceName = service.name ?? service.host
-        let consumer = plugin.consumer.map { configuration[$0] }
+        let consumer = plugin.consumer.map { configuration[$0] } ?? plugin.externalConsumer.map { Consumer(id: $0) }
+        let consumerName = consumer.flatMap { $0.username ?? $0.id }
         // A request a plugin answered before the logging plugins' turn is logged by the ones that apply to it.
         let loggers = source == .exit && plugin.loggers.isEmpty ? loggingPlugins(for: plugin) : plugin.loggers
         let upstreamURI = source == .exit ? nil : (plugin.upstreamPath ?? match.upstreamPath) + (plugin.query.map { "?\($0)" } ?? "")
@@ -309,7 +310,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
             analytics.record(
                 route: routeName,
                 service: serviceName,
-                consumer: consumer.flatMap { $0.username ?? $0.id },
+                consumer: consumerName,
                 status: status,
                 latency: latency
             )

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Kong's `key-auth` plugin: a consumer's key in a header, a query parameter (or, in Kong, the body).
 public struct KeyAuthConfiguration: Hashable, Sendable {
     /// Header and query parameter names to look in (default `apikey`).
@@ -14,6 +16,10 @@ public struct KeyAuthConfiguration: Hashable, Sendable {
     public var runOnPreflight = true
     /// The `realm` of `WWW-Authenticate` on failure.
     public var realm: String?
+    /// Past Kong (Interchange's own field): a key no consumer of this file holds is checked by `POST`ing
+    /// `{"key": …}` here; a `200` with `{"userId", "keyId"}` identifies the request (the fulfillment users
+    /// service's `/users/api/api-keys/verify` answers so). An `http` or `https` URL.
+    public var verifyURL: String?
 
     public init() {}
 
@@ -26,6 +32,12 @@ public struct KeyAuthConfiguration: Hashable, Sendable {
         if config.bool("key_in_body", default: false) { config.report("key_in_body", "not supported yet (the gateway streams request bodies)") }
         runOnPreflight = config.bool("run_on_preflight", default: runOnPreflight)
         realm = config.string("realm")
+        verifyURL = config.string("verify_url") { url in
+            guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
+                components.host?.isEmpty == false
+            else { return "expected an http or https URL" }
+            return nil
+        }
         if keyNames.isEmpty { config.report("key_names", "at least one key name is required") }
     }
 }

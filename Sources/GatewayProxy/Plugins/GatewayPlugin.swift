@@ -25,6 +25,8 @@ struct PluginContext: Sendable {
     let service: EntityIndex<Service>?
     /// Set by an authentication plugin.
     var consumer: EntityIndex<Consumer>?
+    /// A consumer known to a credential service, not to the file (key-auth's `verify_url`): its id.
+    var externalConsumer: String?
     /// The credential that authenticated the request (its id, or a digest of it), for `limit_by: credential`.
     var credential: String?
     /// Added to the response, whether it comes from the upstream or from a plugin (each replacing the upstream's).
@@ -55,6 +57,20 @@ struct PluginContext: Sendable {
         fields[.xConsumerID] = entity.id
         fields[.xConsumerUsername] = entity.username
         fields[.xConsumerCustomID] = entity.customID
+        fields[.xCredentialIdentifier] = credential
+        fields[.xAnonymousConsumer] = nil
+        head.headerFields = fields
+    }
+
+    /// A credential service vouched for the request: `X-Consumer-ID` is its user id, `X-Credential-Identifier` the
+    /// key's id (a client's own `X-Consumer-*` removed).
+    mutating func identifyExternally(_ userID: String, credential: String) {
+        externalConsumer = userID
+        self.credential = credential
+        var fields = head.headerFields
+        fields[.xConsumerID] = userID
+        fields[.xConsumerUsername] = nil
+        fields[.xConsumerCustomID] = nil
         fields[.xCredentialIdentifier] = credential
         fields[.xAnonymousConsumer] = nil
         head.headerFields = fields

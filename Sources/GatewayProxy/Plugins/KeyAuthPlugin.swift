@@ -15,6 +15,8 @@ struct KeyAuthPlugin: GatewayPlugin {
     let keys: [Data: (consumer: EntityIndex<Consumer>, credential: String)]
     let consumers: [Consumer]
     let anonymous: EntityIndex<Consumer>?
+    /// `verify_url`: keys no consumer of the file holds are checked there.
+    let verifier: KeyVerifier?
 
     init(_ configuration: KeyAuthConfiguration, gateway: GatewayConfiguration) throws {
         self.configuration = configuration
@@ -28,6 +30,7 @@ struct KeyAuthPlugin: GatewayPlugin {
         self.keys = keys
         self.consumers = gateway.consumers
         self.anonymous = try gateway.anonymousConsumer(configuration.anonymous, plugin: "key-auth")
+        self.verifier = configuration.verifyURL.map { KeyVerifier(url: $0) }
     }
 
     static func digest(_ key: String) -> Data { Data(SHA256.hash(data: Data(key.utf8))) }
@@ -48,15 +51,36 @@ struct KeyAuthPlugin: GatewayPlugin {
         guard let found, !found.key.isEmpty else {
             return try fail(&context, status: 401, detail: "No API key found in request")
         }
-        guard let match = keys[Self.digest(found.key)] else {
+        let digest = Self.digest(found.key)
+        if let match = keys[digest] {
+            hide(found, in: &context)
+            context.identify(match.consumer, credential: match.credential, in: consumers)
+            return nil
+        }
+        guard let verifier else { return try fail(&context, status: 401, detail: "Invalid authentication credentials") }
+        switch await verifier.verify(found.key, digest: digest) {
+        case .valid(let identity):
+            hide(found, in: &context)
+            context.identifyExternally(identity.userId, credential: identity.keyId)
+            return nil
+        case .invalid:
             return try fail(&context, status: 401, detail: "Invalid authentication credentials")
+        case .unavailable:
+            return GatewayProblem.response(
+                503,
+                "credentials-unavailable",
+                "Credentials unavailable",
+                "the service that checks API keys could not be reached; try again shortly",
+                headers: [.retryAfter: "1"],
+                correlationID: context.correlationID
+            )
         }
-        if configuration.hideCredentials {
-            if found.inHeader, let field = HTTPField.Name(found.name) { context.head.headerFields[field] = nil }
-            if !found.inHeader { context.removeQueryParameter(found.name) }
-        }
-        context.identify(match.consumer, credential: match.credential, in: consumers)
-        return nil
+    }
+
+    private func hide(_ found: (key: String, name: String, inHeader: Bool), in context: inout PluginContext) {
+        guard configuration.hideCredentials else { return }
+        if found.inHeader, let field = HTTPField.Name(found.name) { context.head.headerFields[field] = nil }
+        if !found.inHeader { context.removeQueryParameter(found.name) }
     }
 
     private func fail(_ context: inout PluginContext, status: Int, detail: String) throws -> Response? {

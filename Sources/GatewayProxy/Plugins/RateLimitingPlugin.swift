@@ -102,7 +102,8 @@ final class RateLimitingPlugin: GatewayPlugin {
     private func identifier(_ context: PluginContext) -> String {
         let ip = context.clientAddress ?? "unknown"
         switch configuration.limitBy {
-        case .consumer: return context.consumer.map { "consumer:\($0.position)" } ?? "ip:\(ip)"
+        case .consumer:
+            return context.consumer.map { "consumer:\($0.position)" } ?? context.externalConsumer.map { "user:\($0)" } ?? "ip:\(ip)"
         case .credential: return context.credential.map { "credential:\($0)" } ?? "ip:\(ip)"
         case .ip: return "ip:\(ip)"
         case .service:
