@@ -133,12 +133,28 @@ struct Up: AsyncCommand {
 
     @OptionGroup var options: ServerOptions
 
+    @Option(
+        name: .customLong("gateway-port"),
+        help: "The API gateway in front of the fulfillment services (0 picks a free one). Default: 8000, as Kong's; 0 with --port 0."
+    )
+    var gatewayPort: Int?
+
+    func validate() throws {
+        if let gatewayPort, !(0...65535).contains(gatewayPort) {
+            throw ValidationError("--gateway-port: expected 0…65535, got \(gatewayPort)")
+        }
+    }
+
     func execute() async throws {
         let settings = try options.settings()
         let (observability, logger) = Self.bootstrapObservability(settings)
         let entries = ComponentCatalog.entries.filter { $0.includedInUp(settings) }
         logger.info("starting Interchange", metadata: ["components": "\(entries.map(\.name).joined(separator: ","))"])
-        try await ServerRunner(settings: settings, observability: observability, logger: logger).run(entries: entries, landingPage: true)
+        // The gateway fronts the fulfillment services, when they run.
+        let fronted = entries.contains { $0.name == "orders" }
+        let gateway = fronted ? (gatewayPort ?? (settings.port == 0 ? 0 : 8000)) : nil
+        try await ServerRunner(settings: settings, observability: observability, logger: logger)
+            .run(entries: entries, landingPage: true, gatewayPort: gateway)
     }
 }
 

@@ -23,8 +23,10 @@ struct ServerRunner {
         static func url(host: String, port: Int) -> String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
     }
 
-    func run(entries: [ComponentCatalog.Entry], landingPage: Bool) async throws {
+    /// - Parameter gatewayPort: when set, ``FrontGateway`` runs on it in front of the fulfillment services.
+    func run(entries: [ComponentCatalog.Entry], landingPage: Bool, gatewayPort: Int? = nil) async throws {
         let address = BoundAddress(host: settings.host, port: settings.port)
+        let (mainPort, mainPortContinuation) = AsyncStream.makeStream(of: Int.self)
         let events = SharedEventTransport(settings: settings, logger: logger)
         let context = ComponentContext(
             settings: settings,
@@ -76,16 +78,23 @@ struct ServerRunner {
             onServerRunning: { channel in
                 let url = BoundAddress.url(host: host, port: channel.localAddress?.port ?? 0)
                 address.set(url)
+                mainPortContinuation.yield(channel.localAddress?.port ?? 0)
+                mainPortContinuation.finish()
                 // The first line a person (or a test) waits for.
                 FileHandle.standardOutput.write(Data("Interchange is listening on \(url)\n".utf8))
             },
             logger: logger
         )
+        let frontGateway: [any Service] =
+            gatewayPort.map { port in
+                [FrontGateway(host: host, port: port, dataDirectory: settings.dataDirectory, mainPort: mainPort, logger: logger)]
+            } ?? []
         let group = ServiceGroup(
             configuration: .init(
                 // Shut down in reverse order: the server stops taking requests before the components' workers stop.
                 // The shared event transport closes last, after every consumer and relay stopped.
-                services: [events.closer] + components.flatMap(\.services) + [app],
+                // The front gateway, last, stops taking requests first.
+                services: [events.closer] + components.flatMap(\.services) + [app] + frontGateway,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
