@@ -291,6 +291,7 @@ let package = Package(
             dependencies: [
                 "Gateway",
                 "InterchangeCore",
+                "Persistence",
                 "Resilience",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -304,6 +305,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             // openapi.yaml is the admin API's contract, served at /_gateway/openapi.yaml; admin.html its page.
             resources: [.copy("openapi.yaml"), .copy("admin.html")]
@@ -584,6 +586,7 @@ let package = Package(
                 "GatewayProxy",
                 "InterchangeCore",
                 "InterchangeTesting",
+                "Persistence",
                 "Resilience",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -7,6 +7,7 @@ import InterchangeCore
 import Logging
 import NIOCore
 import NIOHTTP1
+import Persistence
 import Resilience
 import Synchronization
 
@@ -110,6 +111,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         now: @escaping @Sendable () -> Date = Date.init,
         analytics: GatewayAnalytics = GatewayAnalytics(),
         metrics: GatewayMetrics = GatewayMetrics(),
+        database: Database? = nil,
         logger: Logger
     ) async throws {
         try ConfigurationError.require(
@@ -126,7 +128,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         self.now = now
         self.budget = try RetryBudget(ratio: settings.retryRatio, minRetriesPerSecond: settings.minRetriesPerSecond, clock: clock)
         self.resolver = PluginResolver(configuration)
-        self.plugins = try await Self.buildPlugins(configuration, now: now, metrics: metrics)
+        self.plugins = try await Self.buildPlugins(configuration, now: now, metrics: metrics, database: database, logger: logger)
         self.targets = try configuration.services.map { service in
             guard service.enabled else { return nil }
             return try ServiceTargets(
@@ -183,16 +185,33 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     private static func buildPlugins(
         _ configuration: GatewayConfiguration,
         now: @escaping @Sendable () -> Date,
-        metrics: GatewayMetrics
+        metrics: GatewayMetrics,
+        database: Database?,
+        logger: Logger
     ) async throws -> [PluginInstance: any GatewayPlugin] {
         var plugins: [PluginInstance: any GatewayPlugin] = [:]
+        let cluster = configuration.plugins.contains { instance in
+            guard instance.enabled, case .rateLimiting(let config) = instance.configuration else { return false }
+            return config.policy == .cluster
+        }
+        if cluster, let database { try await ClusterRateLimitCounters.prepare(database) }
         for (position, instance) in configuration.plugins.enumerated() where instance.enabled {
             let field = "plugins[\(position)] (\(instance.configuration.pluginName))"
             do {
                 switch instance.configuration {
                 case .correlationID(let config): plugins[instance] = try CorrelationIDPlugin(config)
                 case .keyAuth(let config): plugins[instance] = try KeyAuthPlugin(config, gateway: configuration)
-                case .rateLimiting(let config): plugins[instance] = try RateLimitingPlugin(config, gateway: configuration, now: now)
+                case .rateLimiting(let config):
+                    // The cluster's rows of an instance are found again by its id, or by its place in the file.
+                    let scope = instance.id ?? "plugins[\(position)]"
+                    plugins[instance] = try RateLimitingPlugin(
+                        config,
+                        gateway: configuration,
+                        scope: scope,
+                        database: database,
+                        now: now,
+                        logger: logger
+                    )
                 case .requestSizeLimiting(let config): plugins[instance] = RequestSizeLimitingPlugin(configuration: config)
                 case .basicAuth(let config): plugins[instance] = try BasicAuthPlugin(config, gateway: configuration)
                 case .acl(let config): plugins[instance] = ACLPlugin(config, gateway: configuration)

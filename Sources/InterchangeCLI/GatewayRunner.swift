@@ -3,6 +3,7 @@ import Gateway
 import GatewayProxy
 import Hummingbird
 import Logging
+import Persistence
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -33,9 +34,28 @@ struct GatewayRunner {
         let logger = logger
         // One set of figures and metrics for the process, carried from each configuration to the next.
         let (analytics, metrics) = (GatewayAnalytics(), GatewayMetrics())
-        let first = try await GatewayProxy(configuration: configuration, analytics: analytics, metrics: metrics, logger: logger)
+        // Where the cluster policy of rate-limiting counts (--database, or INTERCHANGE_GATEWAY_DATABASE_URL).
+        let database: Database?
+        if let url = settings.sources.optionalString("gateway.database", environment: ["INTERCHANGE_GATEWAY_DATABASE_URL"]) {
+            database = try await Database.open(try Database.Location(url: url, field: "gateway.database"), maxConnections: 8, logger: logger)
+        } else {
+            database = nil
+        }
+        do {
+            try await serve(configuration, analytics: analytics, metrics: metrics, database: database)
+        } catch {
+            try? await database?.shutdown()
+            throw error
+        }
+        try await database?.shutdown()
+    }
+
+    private func serve(_ configuration: GatewayConfiguration, analytics: GatewayAnalytics, metrics: GatewayMetrics, database: Database?) async throws
+    {
+        let logger = logger
+        let first = try await GatewayProxy(configuration: configuration, analytics: analytics, metrics: metrics, database: database, logger: logger)
         let live = LiveGateway(first, logger: logger) { configuration in
-            try await GatewayProxy(configuration: configuration, analytics: analytics, metrics: metrics, logger: logger)
+            try await GatewayProxy(configuration: configuration, analytics: analytics, metrics: metrics, database: database, logger: logger)
         }
         let host = settings.host
         // The listening line comes once both servers are up, so a script that waits for it can call either.

@@ -6,6 +6,7 @@ and SIGHUP reload it, a bad new file keeping the old one in force, as the admin 
 
 from __future__ import annotations
 
+import concurrent.futures
 import http.client
 import json
 import os
@@ -17,12 +18,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from support.interchange_binary import REPO_ROOT  # noqa: E402
-from support.interchange_process import run_interchange  # noqa: E402
+from support.interchange_process import required_env, run_interchange  # noqa: E402
 
 
 class Echo(BaseHTTPRequestHandler):
@@ -371,5 +373,43 @@ def test_a_slow_loris_and_an_endless_body_are_cut_off_without_blocking_others(in
                 answer += read_until_closed(endless, 5)[0]
             assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
             assert fetch(f"{gateway}/after")[0] == 200, "the gateway still serves"
+    finally:
+        upstream.shutdown()
+
+
+def test_two_gateways_sharing_postgres_pass_exactly_the_limit(interchange_bin: Path, tmp_path: Path) -> None:
+    """rate-limiting's cluster policy: two real gateway processes count in one PostgreSQL schema, and 64 concurrent
+    clients spread over both pass exactly the limit (one more window's worth only if the hour turned meanwhile)."""
+    postgres = required_env("INTERCHANGE_TEST_POSTGRES_URL", "INTERCHANGE_SKIP_POSTGRES")
+    schema = "gw_" + uuid.uuid4().hex[:12]
+    database = postgres + ("&" if "?" in postgres else "?") + f"search_path={schema}"
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    limit = 40
+    try:
+        config = kong_file(tmp_path, f"http://127.0.0.1:{upstream.server_address[1]}", "/")
+        config.write_text(config.read_text() + "plugins:\n  - name: rate-limiting\n"
+                          f"    config: {{hour: {limit}, limit_by: ip, policy: cluster}}\n")
+        args = ["serve", "gateway", "--config", str(config), "--port", "0", "--admin-port", "0", "--database", database]
+        logs = REPO_ROOT / "test-artifacts"
+        with run_interchange(interchange_bin, args, logs / "interop-gateway-cluster-1.log") as first, \
+                run_interchange(interchange_bin, args, logs / "interop-gateway-cluster-2.log") as second:
+            gateways = [first, second]
+            started = time.time()
+            with concurrent.futures.ThreadPoolExecutor(max_workers=64) as pool:
+                answers = list(pool.map(lambda i: fetch(f"{gateways[i % 2]}/item/{i}"), range(200)))
+            ended = time.time()
+            statuses = [status for status, _, _ in answers]
+            windows = int(ended // 3600) - int(started // 3600) + 1
+            assert set(statuses) <= {200, 429}, statuses
+            passed = statuses.count(200)
+            assert passed == limit if windows == 1 else limit <= passed <= limit * windows, (passed, windows)
+            by_gateway = [sum(1 for i, s in enumerate(statuses) if s == 200 and i % 2 == g) for g in (0, 1)]
+            assert all(count > 0 for count in by_gateway), f"both gateways passed some: {by_gateway}"
+            status, headers, body = next(answer for answer in answers if answer[0] == 429)
+            assert headers["Content-Type"] == "application/problem+json"
+            assert json.loads(body)["type"] == "https://interchange.dev/problems/rate-limited"
+            assert int(headers["Retry-After"]) >= 1
+            assert headers["X-RateLimit-Remaining-Hour"] == "0"
     finally:
         upstream.shutdown()

@@ -38,6 +38,7 @@ import psycopg
 import pytest
 
 from .interchange_binary import REPO_ROOT
+from .interchange_process import required_env  # noqa: F401 (re-exported for the tests)
 from .service_process import ServiceProcess
 
 EXCHANGE = "interchange.events"
@@ -53,15 +54,6 @@ SAGA_ENV = {
     "INTERCHANGE_ORDERS_SAGA_MAX_ATTEMPTS": "3",
     "INTERCHANGE_PAYMENTS_SIMULATED_TIMEOUT_MS": "300",
 }
-
-
-def required_env(name: str, opt_out: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        if os.environ.get(opt_out) == "1":
-            pytest.skip(f"{opt_out}=1: the fulfillment process tests are opted out")
-        pytest.fail(f"{name} is not set: run `make test` (it starts PostgreSQL and RabbitMQ) or set it", pytrace=False)
-    return value
 
 
 def rabbitmqctl(*args: str, timeout: float = 60) -> None:

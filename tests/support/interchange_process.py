@@ -101,3 +101,14 @@ def run_interchange(
         yield url
     finally:
         stop(process)
+
+
+def required_env(name: str, opt_out: str) -> str:
+    """The environment variable ``name`` (a test server's URL that `make test` sets); the test is skipped only when the
+    developer opted out with ``opt_out=1``, and fails saying how to run it otherwise."""
+    value = os.environ.get(name)
+    if not value:
+        if os.environ.get(opt_out) == "1":
+            pytest.skip(f"{opt_out}=1: the tests that need {name} are opted out")
+        pytest.fail(f"{name} is not set: run `make test` (it starts PostgreSQL and RabbitMQ) or set it", pytrace=False)
+    return value

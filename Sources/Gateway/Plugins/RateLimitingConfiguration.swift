@@ -1,4 +1,5 @@
-/// Kong's `rate-limiting` plugin: fixed-window limits per second, minute, hour, day, month and year.
+/// Kong's `rate-limiting` plugin: limits per second, minute, hour, day, month and year, in fixed windows (Kong OSS)
+/// or sliding ones (`window_type: sliding`, as Kong Enterprise's rate-limiting-advanced names it).
 public struct RateLimitingConfiguration: Hashable, Sendable {
     public enum Period: String, Hashable, Sendable, CaseIterable { case second, minute, hour, day, month, year }
 
@@ -6,6 +7,14 @@ public struct RateLimitingConfiguration: Hashable, Sendable {
         case consumer, credential, ip, service
         case header(String)
         case path(String)
+    }
+
+    public enum WindowType: String, Hashable, Sendable {
+        /// Windows aligned to the clock: a burst at the end of one and the start of the next can pass twice the limit.
+        case fixed
+        /// The last period up to now, estimated from the current window's count and the previous window's count
+        /// weighted by how much of it is still inside the period (the sliding-window counter).
+        case sliding
     }
 
     public enum Policy: String, Hashable, Sendable {
@@ -19,6 +28,7 @@ public struct RateLimitingConfiguration: Hashable, Sendable {
     public var limits: [Period: Double]
     public var limitBy: LimitBy = .consumer
     public var policy: Policy = .local
+    public var windowType: WindowType = .fixed
     /// Let requests through when the counters cannot be reached.
     public var faultTolerant = true
     public var hideClientHeaders = false
@@ -69,6 +79,11 @@ public struct RateLimitingConfiguration: Hashable, Sendable {
         case "cluster": policy = .cluster
         case "redis": config.report("policy", "not supported yet (redis); use 'local' or 'cluster' (counters in PostgreSQL)")
         case let other: config.report("policy", "expected one of: local, cluster, redis (got '\(other)')")
+        }
+        switch config.string("window_type", default: "fixed") ?? "fixed" {
+        case "fixed": windowType = .fixed
+        case "sliding": windowType = .sliding
+        case let other: config.report("window_type", "expected one of: fixed, sliding (got '\(other)')")
         }
         faultTolerant = config.bool("fault_tolerant", default: true)
         hideClientHeaders = config.bool("hide_client_headers", default: false)

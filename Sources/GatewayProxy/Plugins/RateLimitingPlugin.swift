@@ -2,81 +2,89 @@ import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
-import Synchronization
+import Logging
+import Persistence
 
-/// Kong's `rate-limiting` with the `local` policy: fixed windows aligned to the clock (the current second, minute,
-/// hour, day, month, year in UTC), counted in this process. A request counts against every configured period at
-/// once, checked and counted under one lock, so concurrent requests never pass more than the limit.
+/// Kong's `rate-limiting`: windows aligned to the clock (the current second, minute, hour, day, month, year in
+/// UTC) — fixed, as in Kong OSS, or sliding (`window_type: sliding`: the current window's count plus the previous
+/// window's weighted by how much of it the period ending now still covers). A request counts against every
+/// configured period at once, in the `local` policy's counters (this process) or the `cluster` policy's (the
+/// database), checked and counted atomically, so concurrent requests never pass more than the limit.
 ///
 /// Headers (unless `hide_client_headers`): `X-RateLimit-Limit-<Period>` / `X-RateLimit-Remaining-<Period>` for each
 /// period, and `RateLimit-Limit` / `-Remaining` / `-Reset` for the period nearest to its limit; over it, `429` (or
-/// `error_code`) problem+json with `error_message` and `Retry-After`.
+/// `error_code`) problem+json with `error_message` and `Retry-After`. Counters that cannot be reached (the cluster's
+/// database down) let requests through with `fault_tolerant` (Kong's default), or answer 500 without it.
 final class RateLimitingPlugin: GatewayPlugin {
     let configuration: RateLimitingConfiguration
     private let now: @Sendable () -> Date
     private let services: [Service]
-    private let counters = Mutex<Counters>(Counters())
+    private let counters: any RateLimitCounters
+    private let logger: Logger
 
-    /// The count of each (identifier, period, window) with the window's end, pruned of ended windows once there are
-    /// many (at most once a second, so a spray of new identifiers does not make every request scan the table).
-    private struct Counters {
-        var counts: [Key: (count: Int, end: Int64)] = [:]
-        var lastPruned: Int64 = 0
-
-        mutating func pruneIfLarge(now seconds: Int64) {
-            guard counts.count > 100_000, seconds > lastPruned else { return }
-            counts = counts.filter { $0.value.end > seconds }
-            lastPruned = seconds
-        }
-    }
-
-    private struct Key: Hashable {
-        let identifier: String
-        let period: RateLimitingConfiguration.Period
-        let windowStart: Int64
-    }
-
-    init(_ configuration: RateLimitingConfiguration, gateway: GatewayConfiguration, now: @escaping @Sendable () -> Date) throws {
-        guard configuration.policy == .local else {
-            throw GatewayPluginError(
-                plugin: "rate-limiting",
-                field: "config.policy",
-                reason: "'\(configuration.policy.rawValue)' is not supported by the proxy yet; use local"
-            )
+    /// - Parameter database: where the `cluster` policy counts (required for it), its rows kept apart by `scope`.
+    init(
+        _ configuration: RateLimitingConfiguration,
+        gateway: GatewayConfiguration,
+        scope: String = "",
+        database: Database? = nil,
+        now: @escaping @Sendable () -> Date,
+        logger: Logger = Logger(label: "interchange.gateway")
+    ) throws {
+        switch configuration.policy {
+        case .local: counters = LocalRateLimitCounters()
+        case .cluster:
+            guard let database else {
+                throw GatewayPluginError(
+                    plugin: "rate-limiting",
+                    field: "config.policy",
+                    reason:
+                        "'cluster' counts in the database the gateway processes share: start the gateway with --database (a postgres:// or sqlite: URL)"
+                )
+            }
+            counters = ClusterRateLimitCounters(database: database, scope: scope)
         }
         self.configuration = configuration
         self.services = gateway.services
         self.now = now
+        self.logger = logger
     }
 
-    /// How many (identifier, period, window) counts are held.
-    var heldCounts: Int { counters.withLock { $0.counts.count } }
+    /// How many (identifier, period, window) counts the local policy holds.
+    var heldCounts: Int { (counters as? LocalRateLimitCounters)?.held ?? 0 }
 
     func access(_ context: inout PluginContext) async throws -> Response? {
         let identifier = identifier(context)
         let instant = now()
         let seconds = Int64(instant.timeIntervalSince1970.rounded(.down))
-        let periods = RateLimitingConfiguration.Period.allCases.compactMap { period in
-            configuration.limits[period].map { (period: period, limit: Int($0.rounded(.down)), window: Self.window(period, at: instant)) }
+        let windows = RateLimitingConfiguration.Period.allCases.compactMap { period in
+            configuration.limits[period].map { Self.window(period, limit: Int($0.rounded(.down)), at: instant, type: configuration.windowType) }
         }
-        // Check every period, then count the request in all of them, in one critical section.
-        let keys = periods.map { Key(identifier: identifier, period: $0.period, windowStart: $0.window.start) }
-        let (used, allowed): ([Int], Bool) = counters.withLock { counters in
-            let used = keys.map { counters.counts[$0]?.count ?? 0 }
-            guard zip(used, periods).allSatisfy({ $0 < $1.limit }) else { return (used, false) }
-            for (key, period) in zip(keys, periods) {
-                counters.counts[key] = (count: (counters.counts[key]?.count ?? 0) + 1, end: period.window.end)
-            }
-            counters.pruneIfLarge(now: seconds)
-            return (used.map { $0 + 1 }, true)
+        let usage: [RateLimitUsage]
+        let allowed: Bool
+        do {
+            (usage, allowed) = try await counters.take(identifier, in: windows, now: seconds)
+        } catch {
+            logger.error(
+                "gateway: rate-limiting counters unavailable",
+                metadata: ["policy": "\(configuration.policy.rawValue)", "error": "\(error)"]
+            )
+            guard !configuration.faultTolerant else { return nil }
+            return GatewayProblem.response(
+                500,
+                "rate-limit-counters-unavailable",
+                "Rate limit counters unavailable",
+                "the rate-limiting counters could not be reached, and the plugin is not fault tolerant",
+                correlationID: context.correlationID
+            )
         }
-        let remaining = zip(periods, used).map { max(0, $0.limit - $1) }
-        let nearest = zip(periods, remaining).min { $0.1 < $1.1 }!
-        let reset = max(1, nearest.0.window.end - seconds)
+        let remaining = zip(windows, usage).map { max(0, $0.limit - $0.used($1)) }
+        let nearest = zip(windows, remaining).min { $0.1 < $1.1 }!
+        let reset = max(1, nearest.0.end - seconds)
         if !configuration.hideClientHeaders {
-            for (period, left) in zip(periods, remaining) {
-                let names = Self.headerNames[period.period]!
-                context.responseHeaders[names.limit] = String(period.limit)
+            for (window, left) in zip(windows, remaining) {
+                let names = Self.headerNames[window.period]!
+                context.responseHeaders[names.limit] = String(window.limit)
                 context.responseHeaders[names.remaining] = String(left)
             }
             context.responseHeaders[.rateLimitLimit] = String(nearest.0.limit)
@@ -84,10 +92,10 @@ final class RateLimitingPlugin: GatewayPlugin {
             context.responseHeaders[.rateLimitReset] = String(reset)
         }
         guard !allowed else { return nil }
-        // Over the limit: wait until every exhausted window has ended.
-        let retryAfter = zip(periods, remaining).filter { $0.1 == 0 }.map { $0.0.window.end - seconds }.max() ?? reset
+        // Over the limit: wait until every exhausted window has room again.
+        let waits = zip(windows, usage).filter { $0.used($1) >= $0.limit }.map { Self.secondsUntilRoom($0, usage: $1, at: instant) }
         var headers = HTTPFields()
-        headers[.retryAfter] = String(max(1, retryAfter))
+        headers[.retryAfter] = String(max(1, waits.max() ?? reset))
         return GatewayProblem.response(
             Int(configuration.errorCode),
             "rate-limited",
@@ -96,6 +104,23 @@ final class RateLimitingPlugin: GatewayPlugin {
             headers: headers,
             correlationID: context.correlationID
         )
+    }
+
+    /// Seconds until a full window has room for one more request: a fixed one when it ends. A sliding one once the
+    /// previous window's carried share (its count × the part of it the period still covers, falling to 0 at the
+    /// window's end) has shrunk below the room the current count leaves; when the current window alone is full, once
+    /// the next window carries little enough of it.
+    static func secondsUntilRoom(_ window: RateLimitWindow, usage: RateLimitUsage, at instant: Date) -> Int64 {
+        let now = instant.timeIntervalSince1970
+        let (end, length) = (Double(window.end), Double(window.end - window.start))
+        guard window.previousStart != nil else { return Int64((end - now).rounded(.up)) }
+        let (limit, current, previous) = (Double(window.limit), Double(usage.current), Double(usage.previous))
+        let at =
+            current < limit
+            ? end - length * (limit - current) / previous
+            : end + length - length * limit / current
+        // Strictly after that instant: at it, the carried share is still exactly enough to refuse.
+        return Int64((at - now).rounded(.down)) + 1
     }
 
     /// Kong's identifiers; consumer, credential and header fall back to the client's address when absent.
@@ -128,8 +153,26 @@ final class RateLimitingPlugin: GatewayPlugin {
         return calendar
     }()
 
-    /// The window of `period` that holds `instant`: its start and end, in seconds since 1970.
-    static func window(_ period: RateLimitingConfiguration.Period, at instant: Date) -> (start: Int64, end: Int64) {
+    /// The window of `period` that holds `instant`; a sliding one with its previous window and that window's share
+    /// still inside the period ending at `instant`.
+    static func window(
+        _ period: RateLimitingConfiguration.Period,
+        limit: Int,
+        at instant: Date,
+        type: RateLimitingConfiguration.WindowType
+    ) -> RateLimitWindow {
+        let (start, end) = bounds(period, at: instant)
+        guard type == .sliding else {
+            return RateLimitWindow(period: period, limit: limit, start: start, end: end, previousStart: nil, previousWeight: 0)
+        }
+        let elapsed = instant.timeIntervalSince1970 - Double(start)
+        let weight = min(1, max(0, 1 - elapsed / Double(end - start)))
+        let previous = bounds(period, at: Date(timeIntervalSince1970: Double(start - 1)))
+        return RateLimitWindow(period: period, limit: limit, start: start, end: end, previousStart: previous.start, previousWeight: weight)
+    }
+
+    /// The fixed window of `period` that holds `instant`: its start and end, in seconds since 1970.
+    static func bounds(_ period: RateLimitingConfiguration.Period, at instant: Date) -> (start: Int64, end: Int64) {
         let seconds = Int64(instant.timeIntervalSince1970.rounded(.down))
         let fixed: Int64? =
             switch period {
