@@ -12,7 +12,7 @@ import Resilience
 import Synchronization
 
 /// The gateway's data plane: routes each request with ``GatewayRouter``, runs the plugins that apply (Kong's order
-/// and precedence; ``runnablePlugins``), and forwards it to one of its service's targets, streaming both bodies with
+/// and precedence), and forwards it to one of its service's targets, streaming both bodies with
 /// backpressure (nothing is buffered whole).
 ///
 /// Per hop (RFC 9110 §7.6): hop-by-hop headers are removed both ways; `X-Forwarded-For|Proto|Host|Port|Prefix`,
@@ -94,14 +94,6 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     private let now: @Sendable () -> Date
     /// The active health checks' probing tasks, cancelled by ``shutdown()``.
     private let probes: Mutex<[Task<Void, Never>]>
-
-    /// The plugins the proxy runs; any other configured plugin stops start-up with an error naming it.
-    public static let runnablePlugins: Set<String> = [
-        "acl", "basic-auth", "correlation-id", "cors", "file-log", "ip-restriction", "jwt", "key-auth", "prometheus", "rate-limiting",
-        "request-size-limiting",
-        "request-transformer",
-        "response-transformer",
-    ]
 
     /// - Throws: ``ConfigurationError`` for settings out of range.
     public init(
@@ -222,12 +214,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 case .fileLog(let config): plugins[instance] = try FileLogPlugin(config, gateway: configuration)
                 case .requestTransformer(let config): plugins[instance] = RequestTransformerPlugin(config)
                 case .responseTransformer(let config): plugins[instance] = ResponseTransformerPlugin(config)
-                default:
-                    throw ConfigurationError(
-                        field: field,
-                        reason: "'\(instance.configuration.pluginName)' is read and validated, but the proxy does not run it yet "
-                            + "(it runs \(runnablePlugins.sorted().joined(separator: ", ")))"
-                    )
+                case .proxyCache(let config): plugins[instance] = try ProxyCachePlugin(config, gateway: configuration, now: now)
                 }
             } catch let error as GatewayPluginError {
                 throw ConfigurationError(field: "\(field).\(error.field)", reason: error.reason)
@@ -478,9 +465,9 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 breaker.record(permit, failed: targets.failureStatuses.contains(Int(response.status.code)), duration: .now - started)
                 let inFlight = InFlight { targets.balancer.finished(index) }
                 if let transformer = plugin.responseTransformer, transformer.editsBody(contentType: response.headers.first(name: "content-type")) {
-                    return (await Self.transformedResponse(from: response, transformer, inFlight: inFlight), .service)
+                    return (await Self.transformedResponse(from: response, transformer, inFlight: inFlight, cache: plugin.cache), .service)
                 }
-                return (Self.response(from: response, inFlight: inFlight), .service)
+                return (Self.response(from: response, inFlight: inFlight, cache: plugin.cache), .service)
             } catch {
                 targets.balancer.finished(index)
                 if error is CancellationError || Task.isCancelled {
@@ -576,10 +563,11 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     private static func transformedResponse(
         from upstream: HTTPClientResponse,
         _ transformer: ResponseTransformerPlugin,
-        inFlight: InFlight
+        inFlight: InFlight,
+        cache: ProxyCachePlugin.Pending?
     ) async -> Response {
         defer { inFlight.finish() }
-        var head = response(from: upstream, inFlight: inFlight)
+        var head = response(from: upstream, inFlight: inFlight, cache: nil)
         let whole: ByteBuffer
         do {
             whole = try await upstream.body.collect(upTo: ResponseTransformerPlugin.bodyLimit)
@@ -590,10 +578,13 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         let body = (try? transformer.transformBody(whole)) ?? whole
         head.headers[.contentLength] = String(body.readableBytes)
         head.body = ResponseBody(byteBuffer: body)
+        if let cache, let capture = cache.plugin.capture(cache, status: head.status, headers: &head.headers) { capture.store(body) }
         return head
     }
 
-    private static func response(from upstream: HTTPClientResponse, inFlight: InFlight) -> Response {
+    /// The upstream's response as the client gets it, its body streamed (and copied into proxy-cache when `cache`
+    /// says so and the response may be stored).
+    private static func response(from upstream: HTTPClientResponse, inFlight: InFlight, cache: ProxyCachePlugin.Pending?) -> Response {
         var fields = HTTPFields()
         for (name, value) in upstream.headers {
             guard let name = HTTPField.Name(name) else { continue }
@@ -601,11 +592,12 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         }
         ForwardingHeaders.removeHopByHop(&fields)
         fields.append(HTTPField(name: .via, value: ForwardingHeaders.via))
-        return Response(
-            status: HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase),
-            headers: fields,
-            body: ResponseBody(asyncSequence: TrackedBody(base: upstream.body, inFlight: inFlight))
-        )
+        let status = HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase)
+        if let cache, let capture = cache.plugin.capture(cache, status: status, headers: &fields) {
+            let body = TrackedBody(base: CapturedBody(base: upstream.body, capture: capture), inFlight: inFlight)
+            return Response(status: status, headers: fields, body: ResponseBody(asyncSequence: body))
+        }
+        return Response(status: status, headers: fields, body: ResponseBody(asyncSequence: TrackedBody(base: upstream.body, inFlight: inFlight)))
     }
 
 }

@@ -203,17 +203,17 @@ struct GatewayPluginTests {
         }
     }
 
-    @Test("a plugin the proxy does not run yet stops start-up naming it, instead of being skipped")
-    func unsupportedPlugin() async throws {
+    @Test("a plugin that cannot be built stops start-up naming its field, instead of being skipped")
+    func unbuildablePlugin() async throws {
         let configuration = try GatewayConfiguration.load(
-            yaml: Self.yaml(upstream: 9, plugins: "  - name: proxy-cache\n    config: {strategy: memory}")
+            yaml: Self.yaml(upstream: 9, plugins: "  - name: rate-limiting\n    config: {minute: 5, policy: cluster}")
         )
         await #expect {
             // Shut down if it starts after all, so the failure is this expectation and not a leaked client.
             try await GatewayProxy(configuration: configuration, logger: LoopbackServer.quietLogger).shutdown()
         } throws: { error in
             guard let error = error as? ConfigurationError else { return false }
-            return error.field == "plugins[0] (proxy-cache)" && error.reason.contains("does not run it yet")
+            return error.field == "plugins[0] (rate-limiting).config.policy" && error.reason.contains("--database")
         }
     }
 }

@@ -107,11 +107,11 @@ struct LiveGatewayTests {
                 #expect(live.status.lastReload?.outcome == "rejected")
                 #expect(live.status.lastReload?.error?.contains("services[0].colour") == true, "\(String(describing: live.status.lastReload))")
 
-                // Loads, but cannot be built: a plugin the proxy does not run.
-                let unbuildable = Self.yaml(upstream: ports[0]) + "\n  - name: proxy-cache\n    config: {strategy: memory}\n"
+                // Loads, but cannot be built: the cluster policy without a database to count in.
+                let unbuildable = Self.yaml(upstream: ports[0]) + "\n  - name: rate-limiting\n    config: {minute: 5, policy: cluster}\n"
                 let second = await live.reload { try GatewayConfiguration.load(yaml: unbuildable) }
                 #expect(second == 1)
-                #expect(live.status.lastReload?.error?.contains("proxy-cache") == true)
+                #expect(live.status.lastReload?.error?.contains("rate-limiting") == true)
 
                 let response = try await call(.GET, "\(server.baseURL)/still-served")
                 #expect(response.status == 200)

@@ -273,6 +273,35 @@ struct DeclarativeConfigTests {
         #expect(found.allSatisfy { $0.reason.contains("not supported yet") })
     }
 
+    @Test func proxyCacheAndSlidingWindowFieldsAreReadAndChecked() throws {
+        let configuration = try GatewayConfiguration.load(
+            yaml: """
+                _format_version: "3.0"
+                plugins:
+                - {name: proxy-cache, config: {strategy: memory, memory: {dictionary_name: kong_db_cache, max_bytes: 65536, max_entry_bytes: 512}}}
+                - {name: rate-limiting, config: {minute: 5, window_type: sliding, policy: cluster}}
+                """
+        )
+        guard case .proxyCache(let cache) = configuration.plugins[0].configuration,
+            case .rateLimiting(let limits) = configuration.plugins[1].configuration
+        else {
+            Issue.record("plugins not typed")
+            return
+        }
+        #expect(cache.maxBytes == 65536 && cache.maxEntryBytes == 512)
+        #expect(limits.windowType == .sliding && limits.policy == .cluster)
+
+        let found = issues(
+            """
+            _format_version: "3.0"
+            plugins:
+            - {name: proxy-cache, config: {strategy: redis, memory: {max_bytes: 2048, max_entry_bytes: 4096}}}
+            - {name: rate-limiting, config: {minute: 5, window_type: rolling}}
+            """
+        )
+        #expect(found.map(\.keyPath) == ["plugins[0].config.strategy", "plugins[0].config.memory.max_entry_bytes", "plugins[1].config.window_type"])
+    }
+
     @Test func authenticationPluginsCannotBeScopedToAConsumer() {
         let found = issues(
             """

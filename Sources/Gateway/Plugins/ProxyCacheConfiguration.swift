@@ -19,6 +19,11 @@ public struct ProxyCacheConfiguration: Hashable, Sendable {
     public var varyQueryParams: [String]?
     public var varyHeaders: [String]?
     public var responseHeaders = ResponseHeaders()
+    /// Interchange's: the bytes the cache may hold (bodies and headers), least recently used entries evicted first —
+    /// Kong's `mem_cache_size` (128 MiB) by default.
+    public var maxBytes = 128 << 20
+    /// Interchange's: a response larger than this is passed on but not stored.
+    public var maxEntryBytes = 1 << 20
 
     public init() {}
 
@@ -43,6 +48,11 @@ public struct ProxyCacheConfiguration: Hashable, Sendable {
         // Kong's shared-dictionary name; the gateway has one memory cache per plugin instance, so the name is inert.
         if let memory = config.object("memory") {
             _ = memory.string("dictionary_name")
+            maxBytes = memory.integer("max_bytes", default: maxBytes, in: 1024...Int(Int32.max)) ?? maxBytes
+            maxEntryBytes = memory.integer("max_entry_bytes", default: maxEntryBytes, in: 1...Int(Int32.max)) ?? maxEntryBytes
+            if maxEntryBytes > maxBytes {
+                memory.report("max_entry_bytes", "cannot be larger than max_bytes (\(maxBytes))")
+            }
             memory.finish()
         }
         varyQueryParams = config.strings("vary_query_params")

@@ -45,6 +45,8 @@ struct PluginContext: Sendable {
     var requestBodyTransform: (@Sendable (ByteBuffer) throws -> ByteBuffer)?
     /// Edits the response's headers and JSON body (response-transformer).
     var responseTransformer: ResponseTransformerPlugin?
+    /// The upstream's response is to be stored by proxy-cache (a miss or a stale entry).
+    var cache: ProxyCachePlugin.Pending?
 
     /// An authentication plugin identified `consumer`: it is set, with `X-Consumer-ID`, `-Username`, `-Custom-ID`
     /// and `X-Credential-Identifier` for the upstream (each removed when the consumer has none, so a client cannot
