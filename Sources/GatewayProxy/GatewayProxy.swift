@@ -208,7 +208,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 case .basicAuth(let config): plugins[instance] = try BasicAuthPlugin(config, gateway: configuration)
                 case .acl(let config): plugins[instance] = ACLPlugin(config, gateway: configuration)
                 case .ipRestriction(let config): plugins[instance] = try IPRestrictionPlugin(config)
-                case .jwt(let config): plugins[instance] = try await JWTPlugin(config, gateway: configuration, now: now)
+                case .jwt(let config): plugins[instance] = try await JWTPlugin(config, gateway: configuration, now: now, logger: logger)
                 case .cors(let config): plugins[instance] = try CORSPlugin(config)
                 case .prometheus(let config): plugins[instance] = try PrometheusPlugin(config, metrics: metrics)
                 case .fileLog(let config): plugins[instance] = try FileLogPlugin(config, gateway: configuration)

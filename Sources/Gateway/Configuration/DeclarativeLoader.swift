@@ -452,24 +452,41 @@ final class DeclarativeLoader {
                 reader.report("algorithm", "expected one of: \(JWTSecret.Algorithm.allCases.map(\.rawValue).joined(separator: ", "))")
                 return nil
             }
-            if !algorithm.isSupported {
-                reader.report("algorithm", "\(algorithmName) is not supported yet; use HS256/384/512, RS256/384/512, PS256/384/512 or ES256/384/512")
-            }
             guard let key = requiredString(reader, "key", "the value of the token's key claim (iss by default)") else { return nil }
             claim(kind: kind, field: "key", key, at: reader.childPath("key"), reader.mark(of: "key"))
             let secret = reader.string("secret")
             let publicKey = reader.string("rsa_public_key")
-            if algorithm.isHMAC, secret == nil { reader.report(nil, "secret: required field missing for \(algorithmName)") }
-            if !algorithm.isHMAC {
-                if let publicKey {
+            let jwksURL = reader.string("jwks_url") { value in
+                guard let url = URL(string: value), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false else {
+                    return "expected an http:// or https:// URL of a JWK Set"
+                }
+                return nil
+            }
+            if algorithm.isHMAC {
+                if secret == nil { reader.report(nil, "secret: required field missing for \(algorithmName)") }
+                if jwksURL != nil { reader.report("jwks_url", "only for public-key algorithms (RS, PS, ES, EdDSA), not \(algorithmName)") }
+            } else {
+                switch (publicKey, jwksURL) {
+                case (let publicKey?, nil):
                     if !(publicKey.contains("-----BEGIN") && publicKey.contains("PUBLIC KEY-----")) {
                         reader.report("rsa_public_key", "invalid key: expected a PEM public key (-----BEGIN PUBLIC KEY-----)")
                     }
-                } else {
-                    reader.report(nil, "rsa_public_key: required field missing for \(algorithmName)")
+                case (nil, nil): reader.report(nil, "rsa_public_key (or jwks_url): required field missing for \(algorithmName)")
+                case (_?, _?): reader.report("jwks_url", "give rsa_public_key or jwks_url, not both")
+                case (nil, _?): break
                 }
             }
-            return .jwt(JWTSecret(id: id, key: key, secret: secret.map(Secret.init), rsaPublicKey: publicKey, algorithm: algorithm, tags: tags))
+            return .jwt(
+                JWTSecret(
+                    id: id,
+                    key: key,
+                    secret: secret.map(Secret.init),
+                    rsaPublicKey: publicKey,
+                    jwksURL: jwksURL,
+                    algorithm: algorithm,
+                    tags: tags
+                )
+            )
         case "basicauth_credentials":
             let username = requiredString(reader, "username")
             let password = requiredString(reader, "password")

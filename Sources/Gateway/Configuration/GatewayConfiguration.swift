@@ -241,7 +241,7 @@ public struct KeyAuthCredential: Hashable, Sendable {
 
 /// Kong's `jwt_secrets`.
 public struct JWTSecret: Hashable, Sendable {
-    /// The algorithms Kong's schema lists; ``isSupported`` says which this gateway verifies.
+    /// The algorithms Kong's schema lists, every one of which this gateway verifies.
     public enum Algorithm: String, Hashable, Sendable, CaseIterable {
         case hs256 = "HS256"
         case hs384 = "HS384"
@@ -257,7 +257,6 @@ public struct JWTSecret: Hashable, Sendable {
         case ps512 = "PS512"
         case edDSA = "EdDSA"
 
-        public var isSupported: Bool { self != .edDSA }
         public var isHMAC: Bool { rawValue.hasPrefix("HS") }
     }
 
@@ -266,8 +265,11 @@ public struct JWTSecret: Hashable, Sendable {
     public var key: String
     /// The HMAC secret (HS algorithms).
     public var secret: Secret?
-    /// The PEM public key (RS and ES algorithms).
+    /// The PEM public key (RS, PS, ES and EdDSA algorithms).
     public var rsaPublicKey: String?
+    /// Interchange's, in place of `rsa_public_key`: where the issuer publishes its keys (a JWK Set, RFC 7517); the
+    /// token's `kid` picks one of them.
+    public var jwksURL: String?
     public var algorithm: Algorithm
     public var tags: [String]
 
@@ -276,6 +278,7 @@ public struct JWTSecret: Hashable, Sendable {
         key: String,
         secret: Secret? = nil,
         rsaPublicKey: String? = nil,
+        jwksURL: String? = nil,
         algorithm: Algorithm = .hs256,
         tags: [String] = []
     ) {
@@ -283,6 +286,7 @@ public struct JWTSecret: Hashable, Sendable {
         self.key = key
         self.secret = secret
         self.rsaPublicKey = rsaPublicKey
+        self.jwksURL = jwksURL
         self.algorithm = algorithm
         self.tags = tags
     }

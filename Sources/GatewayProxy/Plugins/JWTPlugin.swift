@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import InterchangeCore
 import JWTKit
+import Logging
 
 /// Kong's `jwt`: a signed token (from `uri_param_names`, `cookie_names` or a `Bearer` value in `header_names`) whose
 /// `key_claim_name` claim (`iss` by default; the header's field of that name when the claims lack it) names one of
@@ -12,6 +13,10 @@ import JWTKit
 /// signature is then checked with that secret's key alone (jwt-kit), whatever `kid` the token names. Then the
 /// `claims_to_verify` (`exp`, `nbf`), `maximum_expiration` and, past Kong OSS, `allowed_audiences` (`aud`).
 ///
+/// A secret with a `jwks_url` (Interchange's, in place of `rsa_public_key`) takes its keys from the issuer's JWK Set
+/// (``JWKSKeys``): the secret still pins the algorithm, and the token's `kid` picks among the set's keys for it. When
+/// the set cannot be fetched and no keys are held, the answer is 503 (fail closed).
+///
 /// On success the consumer is set with `X-Consumer-*` and `X-Credential-Identifier` (the secret's id, else its key);
 /// on failure `401` problem+json with `WWW-Authenticate: Bearer`, or the `anonymous` consumer.
 struct JWTPlugin: GatewayPlugin {
@@ -19,8 +24,14 @@ struct JWTPlugin: GatewayPlugin {
         let consumer: EntityIndex<Consumer>
         let identifier: String
         let algorithm: JWTSecret.Algorithm
+        let keys: Keys
+    }
+
+    enum Keys: Sendable {
         /// The one key that can verify this credential's tokens.
-        let keys: JWTKeyCollection
+        case fixed(JWTKeyCollection)
+        /// The issuer's published keys.
+        case published(JWKSKeys)
     }
 
     let configuration: JWTConfiguration
@@ -30,16 +41,31 @@ struct JWTPlugin: GatewayPlugin {
     let anonymous: EntityIndex<Consumer>?
     let now: @Sendable () -> Date
 
-    init(_ configuration: JWTConfiguration, gateway: GatewayConfiguration, now: @escaping @Sendable () -> Date) async throws {
+    init(
+        _ configuration: JWTConfiguration,
+        gateway: GatewayConfiguration,
+        now: @escaping @Sendable () -> Date,
+        logger: Logger = Logger(label: "interchange.gateway")
+    ) async throws {
         self.configuration = configuration
         self.consumers = gateway.consumers
         self.now = now
         self.anonymous = try gateway.anonymousConsumer(configuration.anonymous, plugin: "jwt")
         var credentials: [String: Credential] = [:]
+        // Secrets naming the same set (and algorithm) share its cache.
+        var sets: [String: JWKSKeys] = [:]
         for (position, consumer) in gateway.consumers.enumerated() {
             for (index, secret) in consumer.jwtSecrets.enumerated() {
                 let field = "consumers[\(position)].jwt_secrets[\(index)]"
-                let keys = try await Self.keys(for: secret, base64: configuration.secretIsBase64, field: field)
+                let keys: Keys
+                if let url = secret.jwksURL {
+                    let shared =
+                        sets["\(secret.algorithm.rawValue) \(url)"] ?? JWKSKeys(url: url, algorithm: secret.algorithm, now: now, logger: logger)
+                    sets["\(secret.algorithm.rawValue) \(url)"] = shared
+                    keys = .published(shared)
+                } else {
+                    keys = .fixed(try await Self.keys(for: secret, base64: configuration.secretIsBase64, field: field))
+                }
                 credentials[secret.key] = Credential(
                     consumer: EntityIndex(position),
                     identifier: secret.id ?? secret.key,
@@ -94,7 +120,8 @@ struct JWTPlugin: GatewayPlugin {
             case .es256: await keys.add(ecdsa: try ES256PublicKey(pem: pem))
             case .es384: await keys.add(ecdsa: try ES384PublicKey(pem: pem))
             case .es512: await keys.add(ecdsa: try ES512PublicKey(pem: pem))
-            case .hs256, .hs384, .hs512, .edDSA:
+            case .edDSA: await keys.add(eddsa: try EdDSA.PublicKey(pem: pem))
+            case .hs256, .hs384, .hs512:
                 throw ConfigurationError(field: field, reason: "\(secret.algorithm.rawValue) is not supported")
             }
         } catch let error as ConfigurationError {
@@ -125,8 +152,32 @@ struct JWTPlugin: GatewayPlugin {
             return fail(&context, "No credentials found for given '\(claimName)'", invalid: true)
         }
         guard parsed.algorithm == credential.algorithm.rawValue else { return fail(&context, "Invalid algorithm", invalid: true) }
+        let keys: JWTKeyCollection
+        switch credential.keys {
+        case .fixed(let fixed): keys = fixed
+        case .published(let published):
+            let kid: String?
+            switch parsed.header["kid"] {
+            case nil: kid = nil
+            case .string(let value)?: kid = value
+            default: return fail(&context, "Invalid 'kid' in header", invalid: true)
+            }
+            switch await published.key(for: kid) {
+            case .key(let found): keys = found
+            case .unknownKid:
+                return fail(&context, kid == nil ? "No 'kid' in header, and the issuer has several keys" : "Unknown 'kid'", invalid: true)
+            case .unavailable:
+                return GatewayProblem.response(
+                    503,
+                    "jwks-unavailable",
+                    "Signing keys unavailable",
+                    "the issuer's signing keys could not be fetched, so the token cannot be verified",
+                    correlationID: context.correlationID
+                )
+            }
+        }
         do {
-            _ = try await credential.keys.verify(token, as: SignatureOnly.self)
+            _ = try await keys.verify(token, as: SignatureOnly.self)
         } catch {
             return fail(&context, "Invalid signature", invalid: true)
         }
