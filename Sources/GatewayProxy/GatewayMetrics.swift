@@ -5,7 +5,8 @@ import Resilience
 
 /// Kong's `prometheus` plugin's metrics, under Kong's names and labels (so its Grafana dashboards read them), for
 /// the admin port's `/metrics`: `kong_http_requests_total` (`status_code_metrics`; `consumer` with `per_consumer`),
-/// `kong_request_latency_ms` (`latency_metrics`, Kong's buckets) and `kong_upstream_target_health`
+/// `kong_request_latency_ms` (`latency_metrics`, Kong's buckets), `kong_bandwidth_bytes` (`bandwidth_metrics`, by
+/// `direction` ingress and egress: heads as HTTP/1.1 writes them plus the body bytes) and `kong_upstream_target_health`
 /// (`upstream_health_metrics`, from each target's breaker). One registry per process, carried across reloads.
 public final class GatewayMetrics: Sendable {
     /// Kong's default latency buckets, in milliseconds.
@@ -27,6 +28,14 @@ public final class GatewayMetrics: Sendable {
             metricName: "request_latency",
             unitName: "ms",
             helpText: "Total latency incurred during requests for each service/route in Kong"
+        )
+    }
+    static var bandwidth: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "kong",
+            metricName: "bandwidth",
+            unitName: "bytes",
+            helpText: "Total bandwidth (ingress/egress) throughput in bytes"
         )
     }
     static var targetHealth: MetricNameDescriptor {
@@ -52,7 +61,8 @@ public final class GatewayMetrics: Sendable {
         consumer: String?,
         status: Int,
         source: Source,
-        latency: Duration
+        latency: Duration,
+        bytes: (ingress: Int, egress: Int)
     ) {
         if configuration.statusCodeMetrics {
             let labels = [
@@ -65,6 +75,15 @@ public final class GatewayMetrics: Sendable {
             let labels = [("service", service), ("route", route), ("workspace", "default")]
             let milliseconds = Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15
             registry.makeValueHistogram(descriptor: Self.latency, labels: labels, buckets: Self.latencyBuckets).record(milliseconds)
+        }
+        if configuration.bandwidthMetrics {
+            for (direction, count) in [("ingress", bytes.ingress), ("egress", bytes.egress)] {
+                let labels = [
+                    ("service", service), ("route", route), ("direction", direction), ("workspace", "default"),
+                    ("consumer", configuration.perConsumer ? consumer ?? "" : ""),
+                ]
+                registry.makeCounter(descriptor: Self.bandwidth, labels: labels).increment(by: Int64(count))
+            }
         }
     }
 

@@ -210,7 +210,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 case .ipRestriction(let config): plugins[instance] = try IPRestrictionPlugin(config)
                 case .jwt(let config): plugins[instance] = try await JWTPlugin(config, gateway: configuration, now: now, logger: logger)
                 case .cors(let config): plugins[instance] = try CORSPlugin(config)
-                case .prometheus(let config): plugins[instance] = try PrometheusPlugin(config, metrics: metrics)
+                case .prometheus(let config): plugins[instance] = PrometheusPlugin(config, metrics: metrics)
                 case .fileLog(let config): plugins[instance] = try FileLogPlugin(config, gateway: configuration)
                 case .requestTransformer(let config): plugins[instance] = RequestTransformerPlugin(config)
                 case .responseTransformer(let config): plugins[instance] = ResponseTransformerPlugin(config)
@@ -259,6 +259,12 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         let started = ContinuousClock.now
         let startedAt = now()
         let head = request.head
+        // The body bytes read, for prometheus's bandwidth (counted as they stream; a request without a body has none).
+        let received = ByteCount()
+        var request = request
+        if head.headerFields[.contentLength].map({ $0 != "0" }) ?? (head.headerFields[.transferEncoding] != nil) {
+            request.body = RequestBody(asyncSequence: CountedBody(base: request.body, count: received))
+        }
         let host = head.authority
         let routeRequest = RouteRequest(
             method: head.method.rawValue,
@@ -311,7 +317,9 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         let upstreamURI = source == .exit ? nil : (plugin.upstreamPath ?? match.upstreamPath) + (plugin.query.map { "?\($0)" } ?? "")
         let (analytics, status, responseHeaders) = (analytics, response.status.code, response.headers)
         let clientAddress = plugin.clientAddress
-        return InFlight.finishing(response) {
+        let responseStatus = response.status
+        // Bytes are counted only for the logging plugins (prometheus's bandwidth, file-log's sizes).
+        return InFlight.finishing(response, countingBytes: !loggers.isEmpty) { sent in
             let latency = ContinuousClock.now - started
             analytics.record(
                 route: routeName,
@@ -332,7 +340,9 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 status: status,
                 responseHeaders: responseHeaders,
                 source: source,
-                latency: latency
+                latency: latency,
+                requestBytes: head.serializedSize + received.value,
+                responseBytes: HTTPResponse(status: responseStatus, headerFields: responseHeaders).serializedSize + sent
             )
             for logger in loggers { logger.log(log) }
         }
@@ -620,15 +630,59 @@ extension InFlight {
     /// `response` with `onFinish` called once its body has been written, or once it is dropped unwritten (the client
     /// went away).
     static func finishing(_ response: Response, _ onFinish: @escaping @Sendable () -> Void) -> Response {
-        let finished = InFlight(onFinish)
+        finishing(response, countingBytes: false) { _ in onFinish() }
+    }
+
+    /// `response` with `onFinish` called once its body has been written or once it is dropped, with the body bytes
+    /// written when `countingBytes` (so far, when it was dropped), 0 otherwise.
+    static func finishing(
+        _ response: Response,
+        countingBytes: Bool,
+        _ onFinish: @escaping @Sendable (_ bytesWritten: Int) -> Void
+    ) -> Response {
+        let sent = ByteCount()
+        let finished = InFlight { onFinish(sent.value) }
         var response = response
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
             defer { finished.finish() }
-            try await body.write(writer)
+            guard countingBytes else { return try await body.write(writer) }
+            try await body.write(
+                writer.map { buffer in
+                    sent.add(buffer.readableBytes)
+                    return buffer
+                }
+            )
         }
         return response
     }
+}
+
+/// Bytes counted as they pass.
+final class ByteCount: Sendable {
+    private let count = Atomic<Int>(0)
+    func add(_ bytes: Int) { count.add(bytes, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}
+
+/// A request body passed through as it arrives, its bytes counted.
+struct CountedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+    typealias Element = ByteBuffer
+    let base: Base
+    let count: ByteCount
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let count: ByteCount
+
+        mutating func next() async throws -> ByteBuffer? {
+            let buffer = try await base.next()
+            if let buffer { count.add(buffer.readableBytes) }
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), count: count) }
 }
 
 /// An upstream response body passed through as it arrives, telling ``InFlight`` when it is over.

@@ -62,6 +62,9 @@ struct FileLogPluginTests {
                 #expect(requestHeaders["authorization"] == .string("REDACTED") && requestHeaders["cookie"] == .string("REDACTED"))
                 #expect(requestHeaders["x-trace"] == .string("t1"))
                 #expect(response["status"] == .number(200))
+                // Sizes as Kong's request_length and bytes_sent: the heads as sent and the bodies ("u0", 2 bytes).
+                if case .number(let size) = request["size"] { #expect(size > 100 && size < 400, "\(size)") } else { Issue.record("no request size") }
+                if case .number(let size) = response["size"] { #expect(size > 60 && size < 300, "\(size)") } else { Issue.record("no response size") }
                 #expect(consumer["username"] == .string("alice"))
                 #expect(route["name"] == .string("api"))
                 #expect(served["upstream_uri"] == .string("/orders?page=2&apikey=REDACTED"))

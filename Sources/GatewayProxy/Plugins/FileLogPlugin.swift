@@ -85,13 +85,14 @@ final class FileLogPlugin: LoggingPlugin, Sendable {
                 "method": .string(head.method.rawValue),
                 "uri": .string(uri),
                 "url": .string("\(head.scheme ?? "http")://\(head.authority ?? "")\(uri)"),
-                "size": .number(Double(head.headerFields[.contentLength].flatMap(Int.init) ?? 0)),
+                // Kong's request_length and bytes_sent: heads and bodies as they passed.
+                "size": .number(Double(entry.requestBytes)),
                 "querystring": .object(arguments),
                 "headers": headers(head.headerFields),
             ]),
             "response": .object([
                 "status": .number(Double(entry.status)),
-                "size": .number(Double(entry.responseHeaders[.contentLength].flatMap(Int.init) ?? 0)),
+                "size": .number(Double(entry.responseBytes)),
                 "headers": headers(entry.responseHeaders),
             ]),
             "latencies": .object(["request": .number((milliseconds * 1000).rounded() / 1000)]),

@@ -32,4 +32,24 @@ struct RequestLog: Sendable {
     let responseHeaders: HTTPFields
     let source: GatewayMetrics.Source
     let latency: Duration
+    /// The request as received: its head (as HTTP/1.1 writes it) and the body bytes read.
+    let requestBytes: Int
+    /// The response as sent: its head and the body bytes written.
+    let responseBytes: Int
+}
+
+extension HTTPRequest {
+    /// The bytes of this head in HTTP/1.1: request line, header lines, blank line.
+    var serializedSize: Int {
+        let line = method.rawValue.utf8.count + (path ?? "/").utf8.count + 12  // two spaces, "HTTP/1.1", CRLF
+        return headerFields.reduce(line + 2) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 }
+    }
+}
+
+extension HTTPResponse {
+    /// The bytes of this head in HTTP/1.1: status line, header lines, blank line.
+    var serializedSize: Int {
+        let line = 15 + status.reasonPhrase.utf8.count  // "HTTP/1.1 200 " and CRLF
+        return headerFields.reduce(line + 2) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 }
+    }
 }

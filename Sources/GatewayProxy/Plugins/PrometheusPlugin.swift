@@ -7,10 +7,7 @@ struct PrometheusPlugin: LoggingPlugin {
     let configuration: PrometheusConfiguration
     let metrics: GatewayMetrics
 
-    init(_ configuration: PrometheusConfiguration, metrics: GatewayMetrics) throws {
-        if configuration.bandwidthMetrics {
-            throw GatewayPluginError(plugin: "prometheus", field: "config.bandwidth_metrics", reason: "not supported yet (the other families are)")
-        }
+    init(_ configuration: PrometheusConfiguration, metrics: GatewayMetrics) {
         self.configuration = configuration
         self.metrics = metrics
     }
@@ -23,7 +20,8 @@ struct PrometheusPlugin: LoggingPlugin {
             consumer: request.consumer.flatMap { $0.username ?? $0.id },
             status: request.status,
             source: request.source,
-            latency: request.latency
+            latency: request.latency,
+            bytes: (ingress: request.requestBytes, egress: request.responseBytes)
         )
     }
 }
