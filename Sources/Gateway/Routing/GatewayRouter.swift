@@ -155,11 +155,17 @@ public struct GatewayRouter: Sendable {
     }
 
     private struct Candidate {
+        /// Where the path matched: a prefix of the path (its length), a regex, or no path condition.
+        enum PathMatch {
+            case prefix(length: Int)
+            case regex(source: String, postfix: Substring)
+            case none
+        }
+
         let matcher: Int32
         let priority: RoutePriority
-        let matchedPath: String?
+        let path: PathMatch
         let matchedHost: String?
-        let postfix: Substring
         let captures: [String?]
         let namedCaptures: [String: String]
     }
@@ -173,13 +179,12 @@ public struct GatewayRouter: Sendable {
                 let matcher = matchers[Int(id)]
                 if let best, !(matcher.priority < best.priority) { break }
                 guard matcher.accepts(context.method, context.headers) else { continue }
-                let prefix = String(context.path.utf8.prefix(length))!
+                // Strings are made once, for the winner (makeMatch): a walk may pass many shorter prefixes.
                 best = Candidate(
                     matcher: id,
                     priority: matcher.priority,
-                    matchedPath: prefix,
+                    path: .prefix(length: length),
                     matchedHost: host,
-                    postfix: Substring(context.path.utf8.dropFirst(length)),
                     captures: [],
                     namedCaptures: [:]
                 )
@@ -199,9 +204,8 @@ public struct GatewayRouter: Sendable {
                 best = Candidate(
                     matcher: id,
                     priority: matcher.priority,
-                    matchedPath: pattern.source,
+                    path: .regex(source: pattern.source, postfix: context.path[found.range.upperBound...]),
                     matchedHost: host,
-                    postfix: context.path[found.range.upperBound...],
                     captures: found.captures,
                     namedCaptures: found.named
                 )
@@ -213,15 +217,7 @@ public struct GatewayRouter: Sendable {
             let matcher = matchers[Int(id)]
             if let best, !(matcher.priority < best.priority) { break }
             guard matcher.accepts(context.method, context.headers) else { continue }
-            best = Candidate(
-                matcher: id,
-                priority: matcher.priority,
-                matchedPath: nil,
-                matchedHost: host,
-                postfix: "",
-                captures: [],
-                namedCaptures: [:]
-            )
+            best = Candidate(matcher: id, priority: matcher.priority, path: .none, matchedHost: host, captures: [], namedCaptures: [:])
             break
         }
     }
@@ -230,7 +226,13 @@ public struct GatewayRouter: Sendable {
         let matcher = matchers[Int(candidate.matcher)]
         let route = routes[matcher.route]
         let servicePath = route.service.flatMap { servicePaths[$0.position] } ?? "/"
-        let postfix = matcher.hasPaths ? UpstreamPath.sanitize(candidate.postfix) : Substring(context.path)
+        let (matchedPath, matchedPostfix): (String?, Substring) =
+            switch candidate.path {
+            case .prefix(let length): (String(context.path.utf8.prefix(length))!, Substring(context.path.utf8.dropFirst(length)))
+            case .regex(let source, let postfix): (source, postfix)
+            case .none: (nil, "")
+            }
+        let postfix = matcher.hasPaths ? UpstreamPath.sanitize(matchedPostfix) : Substring(context.path)
         let upstream = UpstreamPath.build(
             servicePath: servicePath,
             requestPath: context.path,
@@ -245,7 +247,7 @@ public struct GatewayRouter: Sendable {
         return RouteMatch(
             route: EntityIndex(matcher.route),
             service: route.service,
-            matchedPath: candidate.matchedPath,
+            matchedPath: matchedPath,
             matchedHost: matchedHost,
             upstreamPath: PathNormalization.escapeForWire(upstream),
             query: query.map(String.init),
