@@ -256,6 +256,12 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     }
 
     public func respond(to request: Request, context: GatewayRequestContext) async throws -> Response {
+        try await respond(to: request, context: context, finished: nil)
+    }
+
+    /// ``respond(to:context:)``, calling `finished` once the response has been written (or dropped) — the one hook
+    /// per request that ``LiveGateway`` needs to know when a configuration's last request is over.
+    func respond(to request: Request, context: GatewayRequestContext, finished: (@Sendable () -> Void)?) async throws -> Response {
         let started = ContinuousClock.now
         let startedAt = now()
         let head = request.head
@@ -280,9 +286,11 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 "no route matches \(head.method.rawValue) \(host ?? "")\(request.uri.path)"
             )
             analytics.record(route: GatewayAnalytics.noRoute, service: nil, consumer: nil, status: 404, latency: .now - started)
+            finished?()  // nothing upstream to wait for
             return response
         }
         guard let serviceIndex = match.service, let targets = targets[serviceIndex.position] else {
+            finished?()
             return GatewayProblem.response(
                 503,
                 "route-without-service",
@@ -320,6 +328,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         let responseStatus = response.status
         // Bytes are counted only for the logging plugins (prometheus's bandwidth, file-log's sizes).
         return InFlight.finishing(response, countingBytes: !loggers.isEmpty) { sent in
+            defer { finished?() }
             let latency = ContinuousClock.now - started
             analytics.record(
                 route: routeName,

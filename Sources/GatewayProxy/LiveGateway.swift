@@ -147,13 +147,13 @@ public final class LiveGateway: HTTPResponderBuilder, Sendable {
             state.current.active.add(1, ordering: .relaxed)
             return state.current
         }
-        let response: Response
         do {
-            response = try await generation.proxy.respond(to: request, context: context)
+            return try await generation.proxy.respond(to: request, context: context) {
+                generation.active.subtract(1, ordering: .releasing)
+            }
         } catch {
             generation.active.subtract(1, ordering: .releasing)
             throw error
         }
-        return InFlight.finishing(response) { generation.active.subtract(1, ordering: .releasing) }
     }
 }
