@@ -6,20 +6,20 @@ import HTTPTypes
 enum ForwardingHeaders {
     /// Hop-by-hop fields (RFC 9110 §7.6.1, plus `Keep-Alive`, `Proxy-Connection` and `Proxy-Authorization`, which
     /// are hop-by-hop by practice). `Transfer-Encoding` is the connection's framing; each side frames its own body.
-    static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-        "transfer-encoding", "upgrade",
-    ]
+    static let hopByHop: [HTTPField.Name] = [
+        "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
+        "Transfer-Encoding", "Upgrade",
+    ].map { HTTPField.Name($0)! }
 
-    /// Removes the hop-by-hop fields, and every field the `Connection` header names.
+    /// Removes the hop-by-hop fields, and every field the `Connection` header names. (Per request and response, so
+    /// it removes in place and allocates nothing when there is nothing to remove.)
     static func removeHopByHop(_ fields: inout HTTPFields) {
-        var named = hopByHop
         for value in fields[values: .connection] {
             for token in value.split(separator: ",") {
-                named.insert(token.trimmingCharacters(in: .whitespaces).lowercased())
+                if let name = HTTPField.Name(token.trimmingCharacters(in: .whitespaces)) { fields[name] = nil }
             }
         }
-        fields = HTTPFields(fields.filter { !named.contains($0.name.canonicalName) })
+        for name in hopByHop where fields.contains(name) { fields[name] = nil }
     }
 
     /// Who asked and how: the request's view of the client, for the headers the upstream reads.
@@ -61,8 +61,16 @@ enum ForwardingHeaders {
         address.contains(":") ? "\"[\(address)]\"" : address
     }
 
+    /// RFC 7230 token characters pass as they are; anything else (a port's `:`, say) is quoted.
     private static func quotedIfNeeded(_ value: String) -> String {
-        value.allSatisfy { $0.isLetter || $0.isNumber || "-._~!$&'*+^`|".contains($0) } ? value : "\"\(value)\""
+        value.utf8.allSatisfy { tokenBytes[Int($0)] } ? value : "\"\(value)\""
+    }
+
+    /// RFC 7230's `tchar`, by byte.
+    private static let tokenBytes: [Bool] = (0..<256).map { byte in
+        let scalar = Unicode.Scalar(UInt8(byte))
+        return ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+            || "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar)
     }
 }
 

@@ -149,6 +149,9 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
             )
             client.redirectConfiguration = .disallow
             client.decompression = .disabled
+            // No client spans: the gateway passes the client's trace headers through untouched (as Kong does without a
+            // tracing plugin) instead of adding its own traceparent per hop — and saves the span work per request.
+            client.tracing.tracer = nil
             let made = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
             byTimeouts[timeouts] = made
             distinct.append(made)

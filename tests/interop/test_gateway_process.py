@@ -35,7 +35,8 @@ class Echo(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self) -> None:  # noqa: N802 (the http.server API)
-        body = json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
+        body = json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                           "traceparents": self.headers.get_all("traceparent") or []}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -175,9 +176,11 @@ def test_a_kong_file_is_served_and_requests_are_proxied(interchange_bin: Path, t
         config = kong_file(tmp_path, f"http://127.0.0.1:{upstream.server_address[1]}/v1", "/api")
         log = REPO_ROOT / "test-artifacts" / "interop-gateway.log"
         with run_interchange(interchange_bin, ["serve", "gateway", "--config", str(config), "--port", "0", "--admin-port", "0"], log) as gateway:
-            status, headers, body = fetch(f"{gateway}/api/orders?page=2", {"X-Forwarded-For": "203.0.113.7"})
+            traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            status, headers, body = fetch(f"{gateway}/api/orders?page=2", {"X-Forwarded-For": "203.0.113.7", "traceparent": traceparent})
             assert status == 200, body
             seen = json.loads(body)
+            assert seen["traceparents"] == [traceparent], "the client's trace context passes through untouched, once"
             assert seen["path"] == "/v1/orders?page=2"
             assert seen["headers"]["x-forwarded-for"] == "203.0.113.7, 127.0.0.1"
             assert seen["headers"]["x-forwarded-prefix"] == "/api"
