@@ -13,10 +13,10 @@ rm -f .build/release/description.json
 [ "$which" = gateway-proxy ] || swift build -c release --product InterchangeBench >&2
 BENCH="$ROOT/Benchmarks/.build/release/InterchangeBench"
 
-# wait_for_line FILE PATTERN — waits up to 60 s for a line matching PATTERN, prints the first URL in it.
+# wait_for_url FILE PATTERN — waits up to 60 s for a line matching PATTERN, prints the first URL in that line.
 wait_for_url() {
   for _ in $(seq 1 600); do
-    grep -qE "$2" "$1" 2>/dev/null && { grep -oE 'http://127\.0\.0\.1:[0-9]+' "$1" | head -1; return 0; }
+    grep -qE "$2" "$1" 2>/dev/null && { grep -E "$2" "$1" | grep -oE 'http://127\.0\.0\.1:[0-9]+' | head -1; return 0; }
     sleep 0.1
   done
   die "no '$2' in $1"
@@ -157,7 +157,7 @@ services:
     url: http://127.0.0.1:$UPSTREAM_PORT
     routes: [{name: all, paths: [/]}]
 YAML
-  # The same with key-auth + rate-limiting (local, a limit no run reaches) on every request.
+  # The same with key-auth + rate-limiting (local, a limit no run reaches) + prometheus on every request.
   cat "$WORK/kong.yaml" - > "$WORK/kong-plugins.yaml" <<YAML
 consumers:
   - username: bench
@@ -166,6 +166,8 @@ plugins:
   - name: key-auth
   - name: rate-limiting
     config: {second: 100000000, limit_by: consumer}
+  - name: prometheus
+    config: {status_code_metrics: true, latency_metrics: true, per_consumer: true}
 YAML
   GW="$ROOT/Benchmarks/.build/release/interchange"
   "$GW" serve gateway --config "$WORK/kong.yaml" --port 0 --admin-port 0 --log-level error > "$WORK/gateway.log" 2>&1 &
@@ -182,7 +184,7 @@ YAML
   echo "## Gateway proxy, no plugins: nginx proxy_pass (keepalive) vs interchange serve gateway, same upstream"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   "$COMPARE" -d 5 -c 32 -r 3 "http://127.0.0.1:$PROXY_PORT/" "$GATEWAY/"
-  echo "## Gateway proxy with key-auth + rate-limiting: nginx proxy_pass vs interchange serve gateway"
+  echo "## Gateway proxy with key-auth + rate-limiting + prometheus: nginx proxy_pass vs interchange serve gateway"
   "$COMPARE" -d 5 -c 32 -r 3 -H 'apikey: bench-key' "http://127.0.0.1:$PROXY_PORT/" "$PLUGINS/"
   echo "## For reference: the upstream directly vs through nginx"
   "$COMPARE" -d 5 -c 32 -r 3 "$NGINX/" "http://127.0.0.1:$PROXY_PORT/"
