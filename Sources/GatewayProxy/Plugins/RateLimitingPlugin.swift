@@ -19,6 +19,7 @@ final class RateLimitingPlugin: GatewayPlugin {
     let configuration: RateLimitingConfiguration
     private let now: @Sendable () -> Date
     private let services: [Service]
+    private let consumers: [Consumer]
     private let counters: any RateLimitCounters
     private let logger: Logger
 
@@ -46,6 +47,7 @@ final class RateLimitingPlugin: GatewayPlugin {
         }
         self.configuration = configuration
         self.services = gateway.services
+        self.consumers = gateway.consumers
         self.now = now
         self.logger = logger
     }
@@ -123,12 +125,14 @@ final class RateLimitingPlugin: GatewayPlugin {
         return Int64((at - now).rounded(.down)) + 1
     }
 
-    /// Kong's identifiers; consumer, credential and header fall back to the client's address when absent.
+    /// Kong's identifiers; consumer, credential and header fall back to the client's address when absent. Entities
+    /// are named by id (or name) rather than place, so the cluster's rows still mean them after a reload.
     private func identifier(_ context: PluginContext) -> String {
         let ip = context.clientAddress ?? "unknown"
         switch configuration.limitBy {
         case .consumer:
-            return context.consumer.map { "consumer:\($0.position)" } ?? context.externalConsumer.map { "user:\($0)" } ?? "ip:\(ip)"
+            let consumer = context.consumer.map { consumers[$0.position].id ?? consumers[$0.position].username ?? "#\($0.position)" }
+            return consumer.map { "consumer:\($0)" } ?? context.externalConsumer.map { "user:\($0)" } ?? "ip:\(ip)"
         case .credential: return context.credential.map { "credential:\($0)" } ?? "ip:\(ip)"
         case .ip: return "ip:\(ip)"
         case .service:
