@@ -60,6 +60,10 @@ public struct GatewayRouter: Sendable {
     private let exactHosts: [String: Bucket]
     private let suffixHosts: [String: Bucket]
     private let prefixHosts: [String: Bucket]
+    /// The byte lengths of the wildcard keys' host parts (`.example.com` of `*.example.com`, `example.` of
+    /// `example.*`): a request's host is only looked up for the suffixes and prefixes of those lengths.
+    private let suffixLengths: Set<Int>
+    private let prefixLengths: Set<Int>
     private let anyHost: Bucket
     private let hasHeaderRules: Bool
 
@@ -76,10 +80,12 @@ public struct GatewayRouter: Sendable {
         var suffix: [String: BucketBuilder] = [:]
         var prefix: [String: BucketBuilder] = [:]
         var any = BucketBuilder()
+        var hostless: [Int] = []
         for (id, matcher) in matchers.enumerated() {
             let route = configuration.routes[matcher.route]
             if route.hosts.isEmpty {
                 any.add(matcher, id: Int32(id))
+                hostless.append(id)
                 continue
             }
             for host in route.hosts {
@@ -94,11 +100,18 @@ public struct GatewayRouter: Sendable {
                 }
             }
         }
+        // Host-less routes match every host: each exact host's bucket holds them too, so a request for a known host
+        // walks one bucket's tries, not that bucket's and the host-less one's.
+        for key in exact.keys {
+            for id in hostless { exact[key]!.add(matchers[id], id: Int32(id)) }
+        }
         let order: (Int32, Int32) -> Bool = { matchers[Int($0)].priority < matchers[Int($1)].priority }
         self.matchers = matchers
         self.exactHosts = exact.mapValues { $0.build(order) }
         self.suffixHosts = suffix.mapValues { $0.build(order) }
         self.prefixHosts = prefix.mapValues { $0.build(order) }
+        self.suffixLengths = Set(suffix.keys.map { splitPort($0).0.utf8.count })
+        self.prefixLengths = Set(prefix.keys.map { splitPort($0).0.utf8.count })
         self.anyHost = any.build(order)
         self.hasHeaderRules = matchers.contains { !$0.headers.isEmpty }
     }
@@ -113,24 +126,27 @@ public struct GatewayRouter: Sendable {
             headers: hasHeaderRules ? request.headers.map { ($0.name.lowercased(), $0.value.lowercased()) } : []
         )
         var best: Candidate?
+        var searchedHostless = false
         let host = request.host.map(normalizeHost)
         if let host {
             let (name, port) = splitPort(host)
             let withPort = port.map { "\(name):\($0)" }
             for key in [String(name), withPort].compactMap({ $0 }) {
-                if let bucket = exactHosts[key] { search(bucket, context, host: nil, &best) }
+                guard let bucket = exactHosts[key] else { continue }
+                search(bucket, context, host: nil, &best)
+                searchedHostless = true  // an exact host's bucket holds the host-less routes too
             }
             if !suffixHosts.isEmpty || !prefixHosts.isEmpty {
                 var index = name.startIndex
                 while let dot = name[index...].firstIndex(of: ".") {
                     // `*.example.com` needs at least one character before `.example.com`; `example.*` one after.
-                    if dot > name.startIndex {
+                    if dot > name.startIndex, suffixLengths.contains(name.utf8.distance(from: dot, to: name.endIndex)) {
                         let suffix = name[dot...]
                         for key in [String(suffix), port.map { "\(suffix):\($0)" }].compactMap({ $0 }) {
                             if let bucket = suffixHosts[key] { search(bucket, context, host: "*" + key, &best) }
                         }
                     }
-                    if name.index(after: dot) < name.endIndex {
+                    if name.index(after: dot) < name.endIndex, prefixLengths.contains(name.utf8.distance(from: name.startIndex, to: dot) + 1) {
                         let prefix = name[...dot]
                         for key in [String(prefix), port.map { "\(prefix):\($0)" }].compactMap({ $0 }) {
                             if let bucket = prefixHosts[key] { search(bucket, context, host: key + "*", &best) }
@@ -140,7 +156,7 @@ public struct GatewayRouter: Sendable {
                 }
             }
         }
-        search(anyHost, context, host: nil, &best)
+        if !searchedHostless { search(anyHost, context, host: nil, &best) }
         guard let best else { return nil }
         return makeMatch(best, context, host: host, query: query)
     }
