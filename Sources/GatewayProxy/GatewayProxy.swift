@@ -94,6 +94,8 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
     private let now: @Sendable () -> Date
     /// The active health checks' probing tasks, cancelled by ``shutdown()``.
     private let probes: Mutex<[Task<Void, Never>]>
+    /// Whether any prometheus or file-log instance is enabled (only then are bytes counted).
+    private let hasLoggingPlugins: Bool
 
     /// - Throws: ``ConfigurationError`` for settings out of range.
     public init(
@@ -121,6 +123,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         self.budget = try RetryBudget(ratio: settings.retryRatio, minRetriesPerSecond: settings.minRetriesPerSecond, clock: clock)
         self.resolver = PluginResolver(configuration)
         self.plugins = try await Self.buildPlugins(configuration, now: now, metrics: metrics, database: database, logger: logger)
+        self.hasLoggingPlugins = configuration.plugins.contains { $0.enabled && Self.loggingPluginNames.contains($0.name) }
         self.targets = try configuration.services.map { service in
             guard service.enabled else { return nil }
             return try ServiceTargets(
@@ -268,10 +271,11 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         let started = ContinuousClock.now
         let startedAt = now()
         let head = request.head
-        // The body bytes read, for prometheus's bandwidth (counted as they stream; a request without a body has none).
+        // The body bytes read, for the logging plugins' sizes (counted as they stream, when a logging plugin is
+        // configured at all; a request without a body has none).
         let received = ByteCount()
         var request = request
-        if head.headerFields[.contentLength].map({ $0 != "0" }) ?? (head.headerFields[.transferEncoding] != nil) {
+        if hasLoggingPlugins, head.headerFields[.contentLength].map({ $0 != "0" }) ?? (head.headerFields[.transferEncoding] != nil) {
             request.body = RequestBody(asyncSequence: CountedBody(base: request.body, count: received))
         }
         let host = head.authority
@@ -639,14 +643,8 @@ final class InFlight: Sendable {
 }
 
 extension InFlight {
-    /// `response` with `onFinish` called once its body has been written, or once it is dropped unwritten (the client
-    /// went away).
-    static func finishing(_ response: Response, _ onFinish: @escaping @Sendable () -> Void) -> Response {
-        finishing(response, countingBytes: false) { _ in onFinish() }
-    }
-
-    /// `response` with `onFinish` called once its body has been written or once it is dropped, with the body bytes
-    /// written when `countingBytes` (so far, when it was dropped), 0 otherwise.
+    /// `response` with `onFinish` called once its body has been written or once it is dropped unwritten (the client
+    /// went away), with the body bytes written when `countingBytes` (so far, when it was dropped), 0 otherwise.
     static func finishing(
         _ response: Response,
         countingBytes: Bool,
