@@ -117,6 +117,36 @@ struct GatewayRouterTests {
         #expect(routeName(r, "/", host: nil) == nil)
     }
 
+    @Test func hostlessRoutesCompeteInEveryHostsBucketAndMatchNoHost() throws {
+        let r = try router(
+            """
+            - {name: wildcard-root, service: s, hosts: ["*.example.com"], paths: [/]}
+            - {name: exact-root, service: s, hosts: [api.example.com], paths: [/]}
+            - {name: prefix-root, service: s, hosts: ["internal.*"], paths: [/]}
+            - {name: any-orders-post, service: s, paths: [/orders], methods: [POST]}
+            - {name: any-health, service: s, paths: [/health/live]}
+            """
+        )
+        // As many conditions (path + method against host + path): a plain host wins (Kong), a wildcard host does not —
+        // then the longer prefix does. The host-less route competes in the wildcard and prefix buckets, and alone.
+        #expect(routeName(r, "/orders", method: "POST", host: "api.example.com") == "exact-root")
+        for host in ["shop.example.com", "internal.corp", "elsewhere.org"] {
+            #expect(routeName(r, "/orders", method: "POST", host: host) == "any-orders-post", "\(host)")
+        }
+        #expect(routeName(r, "/health/live", host: "api.example.com") == "exact-root", "more conditions beat a longer prefix")
+        #expect(routeName(r, "/health/live", host: "elsewhere.org") == "any-health")
+        #expect(routeName(r, "/orders", host: "api.example.com") == "exact-root")
+        #expect(routeName(r, "/orders", host: "shop.example.com") == "wildcard-root")
+        #expect(routeName(r, "/orders", host: "internal.corp") == "prefix-root")
+        #expect(routeName(r, "/orders", host: "elsewhere.org") == nil)
+        let match = try #require(
+            r.0.match(RouteRequest(method: "POST", host: "shop.example.com", target: "/orders", headers: []))
+        )
+        #expect(match.matchedHost == nil, "a host-less route matched no host, though found through the wildcard's bucket")
+        let wildcard = try #require(r.0.match(RouteRequest(method: "GET", host: "shop.example.com", target: "/x", headers: [])))
+        #expect(wildcard.matchedHost == "*.example.com")
+    }
+
     @Test func moreKindsOfConditionWinOverALongerPrefix() throws {
         let r = try router(
             """
