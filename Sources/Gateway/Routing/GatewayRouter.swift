@@ -100,16 +100,10 @@ public struct GatewayRouter: Sendable {
                 }
             }
         }
-        // Host-less routes match every host: each host bucket (exact or wildcard) holds them too, so a request for a
-        // known host walks one bucket's tries, not that bucket's and the host-less one's.
+        // Host-less routes match every host: each exact host's bucket holds them too, so a request for a known host
+        // walks one bucket's tries, not that bucket's and the host-less one's.
         for key in exact.keys {
             for id in hostless { exact[key]!.add(matchers[id], id: Int32(id)) }
-        }
-        for key in suffix.keys {
-            for id in hostless { suffix[key]!.add(matchers[id], id: Int32(id)) }
-        }
-        for key in prefix.keys {
-            for id in hostless { prefix[key]!.add(matchers[id], id: Int32(id)) }
         }
         let order: (Int32, Int32) -> Bool = { matchers[Int($0)].priority < matchers[Int($1)].priority }
         self.matchers = matchers
@@ -140,7 +134,7 @@ public struct GatewayRouter: Sendable {
             for key in [String(name), withPort].compactMap({ $0 }) {
                 guard let bucket = exactHosts[key] else { continue }
                 search(bucket, context, host: nil, &best)
-                searchedHostless = true  // every host bucket holds the host-less routes too
+                searchedHostless = true  // an exact host's bucket holds the host-less routes too
             }
             if !suffixHosts.isEmpty || !prefixHosts.isEmpty {
                 var index = name.startIndex
@@ -149,17 +143,13 @@ public struct GatewayRouter: Sendable {
                     if dot > name.startIndex, suffixLengths.contains(name.utf8.distance(from: dot, to: name.endIndex)) {
                         let suffix = name[dot...]
                         for key in [String(suffix), port.map { "\(suffix):\($0)" }].compactMap({ $0 }) {
-                            guard let bucket = suffixHosts[key] else { continue }
-                            search(bucket, context, host: "*" + key, &best)
-                            searchedHostless = true
+                            if let bucket = suffixHosts[key] { search(bucket, context, host: "*" + key, &best) }
                         }
                     }
                     if name.index(after: dot) < name.endIndex, prefixLengths.contains(name.utf8.distance(from: name.startIndex, to: dot) + 1) {
                         let prefix = name[...dot]
                         for key in [String(prefix), port.map { "\(prefix):\($0)" }].compactMap({ $0 }) {
-                            guard let bucket = prefixHosts[key] else { continue }
-                            search(bucket, context, host: key + "*", &best)
-                            searchedHostless = true
+                            if let bucket = prefixHosts[key] { search(bucket, context, host: key + "*", &best) }
                         }
                     }
                     index = name.index(after: dot)
@@ -210,7 +200,7 @@ public struct GatewayRouter: Sendable {
                     matcher: id,
                     priority: matcher.priority,
                     path: .prefix(length: length),
-                    matchedHost: wildcard(host, matcher),
+                    matchedHost: host,
                     captures: [],
                     namedCaptures: [:]
                 )
@@ -231,7 +221,7 @@ public struct GatewayRouter: Sendable {
                     matcher: id,
                     priority: matcher.priority,
                     path: .regex(source: pattern.source, postfix: context.path[found.range.upperBound...]),
-                    matchedHost: wildcard(host, matcher),
+                    matchedHost: host,
                     captures: found.captures,
                     namedCaptures: found.named
                 )
@@ -243,22 +233,9 @@ public struct GatewayRouter: Sendable {
             let matcher = matchers[Int(id)]
             if let best, !(matcher.priority < best.priority) { break }
             guard matcher.accepts(context.method, context.headers) else { continue }
-            best = Candidate(
-                matcher: id,
-                priority: matcher.priority,
-                path: .none,
-                matchedHost: wildcard(host, matcher),
-                captures: [],
-                namedCaptures: [:]
-            )
+            best = Candidate(matcher: id, priority: matcher.priority, path: .none, matchedHost: host, captures: [], namedCaptures: [:])
             break
         }
-    }
-
-    /// The wildcard host a candidate matched by: the bucket's, unless the route has no hosts (a host-less route
-    /// found in a host's bucket matched no host).
-    private func wildcard(_ host: String?, _ matcher: Matcher) -> String? {
-        routes[matcher.route].hosts.isEmpty ? nil : host
     }
 
     private func makeMatch(_ candidate: Candidate, _ context: Context, host: String?, query: Substring?) -> RouteMatch {
