@@ -273,10 +273,14 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         let head = request.head
         // The body bytes read, for the logging plugins' sizes (counted as they stream, when a logging plugin is
         // configured at all; a request without a body has none).
-        let received = ByteCount()
+        let countsRequestBody =
+            hasLoggingPlugins && (head.headerFields[.contentLength].map { $0 != "0" } ?? (head.headerFields[.transferEncoding] != nil))
+        let received = countsRequestBody ? ByteCount() : nil
         var request = request
-        if hasLoggingPlugins, head.headerFields[.contentLength].map({ $0 != "0" }) ?? (head.headerFields[.transferEncoding] != nil) {
-            request.body = RequestBody(asyncSequence: CountedBody(base: request.body, count: received))
+        if let received {
+            request.body = RequestBody(
+                asyncSequence: ObservedBody(base: request.body) { if case .part(let buffer) = $0 { received.add(buffer.readableBytes) } }
+            )
         }
         let host = head.authority
         let routeRequest = RouteRequest(
@@ -357,7 +361,7 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
                 responseHeaders: responseHeaders,
                 source: source,
                 latency: latency,
-                requestBytes: head.serializedSize + received.value,
+                requestBytes: head.serializedSize + (received?.value ?? 0),
                 responseBytes: HTTPResponse(status: responseStatus, headerFields: responseHeaders).serializedSize + sent
             )
             for logger in loggers { logger.log(log) }
@@ -619,11 +623,17 @@ public final class GatewayProxy: HTTPResponderBuilder, Sendable {
         ForwardingHeaders.removeHopByHop(&fields)
         fields.append(HTTPField(name: .via, value: ForwardingHeaders.via))
         let status = HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase)
-        if let cache, let capture = cache.plugin.capture(cache, status: status, headers: &fields) {
-            let body = TrackedBody(base: CapturedBody(base: upstream.body, capture: capture), inFlight: inFlight)
-            return Response(status: status, headers: fields, body: ResponseBody(asyncSequence: body))
+        let capture = cache.flatMap { $0.plugin.capture($0, status: status, headers: &fields) }
+        let body = ObservedBody(base: upstream.body) { event in
+            switch event {
+            case .part(let buffer): capture?.append(buffer)
+            case .end:
+                capture?.finish()
+                inFlight.finish()
+            case .failure: inFlight.finish()
+            }
         }
-        return Response(status: status, headers: fields, body: ResponseBody(asyncSequence: TrackedBody(base: upstream.body, inFlight: inFlight)))
+        return Response(status: status, headers: fields, body: ResponseBody(asyncSequence: body))
     }
 
 }
@@ -650,13 +660,13 @@ extension InFlight {
         countingBytes: Bool,
         _ onFinish: @escaping @Sendable (_ bytesWritten: Int) -> Void
     ) -> Response {
-        let sent = ByteCount()
-        let finished = InFlight { onFinish(sent.value) }
+        let sent = countingBytes ? ByteCount() : nil
+        let finished = InFlight { onFinish(sent?.value ?? 0) }
         var response = response
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
             defer { finished.finish() }
-            guard countingBytes else { return try await body.write(writer) }
+            guard let sent else { return try await body.write(writer) }
             try await body.write(
                 writer.map { buffer in
                     sent.add(buffer.readableBytes)
@@ -675,49 +685,37 @@ final class ByteCount: Sendable {
     var value: Int { count.load(ordering: .relaxed) }
 }
 
-/// A request body passed through as it arrives, its bytes counted.
-struct CountedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
-    typealias Element = ByteBuffer
-    let base: Base
-    let count: ByteCount
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: Base.AsyncIterator
-        let count: ByteCount
-
-        mutating func next() async throws -> ByteBuffer? {
-            let buffer = try await base.next()
-            if let buffer { count.add(buffer.readableBytes) }
-            return buffer
-        }
+/// A body passed through as it arrives, each part and its end (or failure) told to `observe` — to count bytes, copy
+/// the body, or learn when it is over.
+struct ObservedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+    enum Event {
+        case part(ByteBuffer)
+        case end
+        case failure
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), count: count) }
-}
-
-/// An upstream response body passed through as it arrives, telling ``InFlight`` when it is over.
-struct TrackedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
     typealias Element = ByteBuffer
     let base: Base
-    let inFlight: InFlight
+    let observe: @Sendable (Event) -> Void
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: Base.AsyncIterator
-        let inFlight: InFlight
+        let observe: @Sendable (Event) -> Void
 
         mutating func next() async throws -> ByteBuffer? {
             do {
                 guard let buffer = try await base.next() else {
-                    inFlight.finish()
+                    observe(.end)
                     return nil
                 }
+                observe(.part(buffer))
                 return buffer
             } catch {
-                inFlight.finish()
+                observe(.failure)
                 throw error
             }
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), inFlight: inFlight) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), observe: observe) }
 }

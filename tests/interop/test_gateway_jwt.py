@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import jwt
@@ -21,40 +19,25 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from jwt.algorithms import RSAAlgorithm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.http_upstream import JSONHandler, serve  # noqa: E402
 from support.interchange_binary import REPO_ROOT  # noqa: E402
 from support.interchange_process import run_interchange  # noqa: E402
 
 
-class Echo(BaseHTTPRequestHandler):
+class Echo(JSONHandler):
     """Answers with the consumer the gateway identified."""
 
     def do_GET(self) -> None:  # noqa: N802 (the http.server API)
-        body = json.dumps({"consumer": self.headers.get("X-Consumer-Username")}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
+        self.reply_json({"consumer": self.headers.get("X-Consumer-Username")})
 
 
-class Issuer(BaseHTTPRequestHandler):
+class Issuer(JSONHandler):
     """Serves the JWK Set in ``Issuer.keys``."""
 
     keys: list[dict] = []
 
     def do_GET(self) -> None:  # noqa: N802
-        body = json.dumps({"keys": Issuer.keys}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/jwk-set+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
+        self.reply_json({"keys": Issuer.keys}, content_type="application/jwk-set+json")
 
 
 def public_jwk(key: rsa.RSAPrivateKey, kid: str) -> dict:
@@ -70,12 +53,6 @@ def call(url: str, token: str) -> tuple[int, dict]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def test_pyjwt_tokens_verify_through_a_jwks_url_and_an_eddsa_key(interchange_bin: Path, tmp_path: Path) -> None:

@@ -19,15 +19,16 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.http_upstream import JSONHandler, serve  # noqa: E402
 from support.interchange_binary import REPO_ROOT  # noqa: E402
 from support.interchange_process import required_env, run_interchange  # noqa: E402
 
 
-class Echo(BaseHTTPRequestHandler):
+class Echo(JSONHandler):
     """Answers every GET (and POST, once it has read the body) with what reached it: the path and the headers."""
 
     def do_POST(self) -> None:  # noqa: N802 (the http.server API)
@@ -35,16 +36,8 @@ class Echo(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self) -> None:  # noqa: N802 (the http.server API)
-        body = json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                           "traceparents": self.headers.get_all("traceparent") or []}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
+        self.reply_json({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                         "traceparents": self.headers.get_all("traceparent") or []})
 
 
 GIB = 1 << 30
@@ -111,8 +104,7 @@ def gateway_pid(port: int) -> int:
 
 
 def test_a_gibibyte_passes_each_way_in_constant_memory(interchange_bin: Path, tmp_path: Path) -> None:
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Bulk)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    upstream = serve(Bulk)
     try:
         config = kong_file(tmp_path, f"http://127.0.0.1:{upstream.server_address[1]}", "/")
         log = REPO_ROOT / "test-artifacts" / "interop-gateway-bulk.log"
@@ -170,8 +162,7 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[st
 
 
 def test_a_kong_file_is_served_and_requests_are_proxied(interchange_bin: Path, tmp_path: Path) -> None:
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    upstream = serve(Echo)
     try:
         config = kong_file(tmp_path, f"http://127.0.0.1:{upstream.server_address[1]}/v1", "/api")
         log = REPO_ROOT / "test-artifacts" / "interop-gateway.log"
@@ -248,8 +239,7 @@ def until(what: str, condition, timeout_s: float = 15.0):
 
 
 def test_a_changed_file_and_sighup_reload_it_and_a_bad_file_keeps_the_old_one(interchange_bin: Path, tmp_path: Path) -> None:
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    upstream = serve(Echo)
     try:
         url = f"http://127.0.0.1:{upstream.server_address[1]}"
         config = kong_file(tmp_path, url, "/v1")
@@ -315,8 +305,7 @@ def read_until_closed(sock, timeout_s: float, started: float | None = None) -> t
 def test_a_slow_loris_and_an_endless_body_are_cut_off_without_blocking_others(interchange_bin: Path, tmp_path: Path) -> None:
     import socket
 
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    upstream = serve(Echo)
     try:
         config = kong_file(tmp_path, f"http://127.0.0.1:{upstream.server_address[1]}", "/")
         config.write_text(config.read_text() + "plugins:\n  - name: request-size-limiting\n    config: {allowed_payload_size: 64, size_unit: kilobytes}\n")
@@ -389,8 +378,7 @@ def test_two_gateways_sharing_postgres_pass_exactly_the_limit(interchange_bin: P
     postgres = required_env("INTERCHANGE_TEST_POSTGRES_URL", "INTERCHANGE_SKIP_POSTGRES")
     schema = "gw_" + uuid.uuid4().hex[:12]
     database = postgres + ("&" if "?" in postgres else "?") + f"search_path={schema}"
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    upstream = serve(Echo)
     limit = 40
     try:
         config = kong_file(tmp_path, f"http://127.0.0.1:{upstream.server_address[1]}", "/")

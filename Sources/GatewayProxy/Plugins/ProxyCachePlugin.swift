@@ -193,29 +193,6 @@ final class ProxyCachePlugin: GatewayPlugin {
     }
 }
 
-/// A response body passed through as it arrives, copied into a ``ProxyCachePlugin/Capture`` and stored when it ends.
-struct CapturedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
-    typealias Element = ByteBuffer
-    let base: Base
-    let capture: ProxyCachePlugin.Capture
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: Base.AsyncIterator
-        let capture: ProxyCachePlugin.Capture
-
-        mutating func next() async throws -> ByteBuffer? {
-            guard let buffer = try await base.next() else {
-                capture.finish()
-                return nil
-            }
-            capture.append(buffer)
-            return buffer
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), capture: capture) }
-}
-
 /// The `Cache-Control` directives proxy-cache reads (RFC 9111 §5.2), from every field line of it.
 struct CacheControl {
     var noStore = false
