@@ -159,16 +159,7 @@ struct RateLimitingCounterTests {
             return
         }
         let plugin = try RateLimitingPlugin(config, gateway: configuration, now: { now.value })
-        func request(from address: String) async throws -> Response? {
-            var context = PluginContext(
-                head: HTTPRequest(method: .get, scheme: "http", authority: "gw", path: "/"),
-                query: nil,
-                clientAddress: address,
-                route: EntityIndex(0),
-                service: EntityIndex(0)
-            )
-            return try await plugin.access(&context)
-        }
+        func request(from address: String) async throws -> Response? { try await RateLimitPolicyTests.request(plugin, from: address).0 }
         for client in 0..<100_001 { _ = try await request(from: "10.\(client >> 16).\((client >> 8) & 255).\(client & 255)") }
         #expect(plugin.heldCounts == 100_001)
         now.withLock { $0 = $0.addingTimeInterval(60) }  // every window so far has ended
