@@ -117,7 +117,7 @@ public final class Database: Sendable {
     // @unchecked: EventLoopGroupConnectionPool is not annotated, but guards all its state with its own lock and
     // hands each event loop's pool only to that loop; async-kit documents it as safe to share across threads.
     private enum Pool: @unchecked Sendable {
-        case sqlite(EventLoopGroupConnectionPool<TunedSQLiteSource>, NIOThreadPool)
+        case sqlite(SQLiteConnections)
         case postgres(EventLoopGroupConnectionPool<PostgresConnectionSource>)
     }
 
@@ -155,19 +155,11 @@ public final class Database: Sendable {
             } catch {
                 throw ConfigurationError(field: "database.url", reason: "cannot create directory '\(directory)': \(error.localizedDescription)")
             }
-            // SQLite statements block a thread while they wait for the write lock (busy_timeout). With more
-            // threads than connections, the connection holding the lock always has a thread to commit on;
-            // sharing NIOThreadPool.singleton (one thread per core) deadlocks until the busy timeout.
-            let connections = perLoop * group.makeIterator().reduce(0) { count, _ in count + 1 }
-            let threads = NIOThreadPool(numberOfThreads: connections + 2)
-            threads.start()
-            let source = TunedSQLiteSource(path: path, threadPool: threads)
+            // Each connection has a thread of its own (SQLiteConnections), so a statement waiting for the write lock
+            // (busy_timeout) blocks only its connection's thread.
             database = Database(
                 location: location,
-                pool: .sqlite(
-                    EventLoopGroupConnectionPool(source: source, maxConnectionsPerEventLoop: perLoop, pruneInterval: nil, logger: logger, on: group),
-                    threads
-                ),
+                pool: .sqlite(SQLiteConnections(path: path, limit: maxConnections, pragmas: sqlitePragmas, logger: logger)),
                 logger: logger
             )
         case .postgres(let url):
@@ -228,10 +220,8 @@ public final class Database: Sendable {
     /// Runs `body` with one connection from the pool.
     public func withConnection<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         switch pool {
-        case .sqlite(let pool, _):
-            return try await pool.withConnection(logger: logger) { connection in
-                connection.eventLoop.makeFutureWithTask { try await body(connection.sql(queryLogLevel: .trace)) }
-            }.get()
+        case .sqlite(let connections):
+            return try await connections.withConnection(body)
         case .postgres(let pool):
             return try await pool.withConnection(logger: logger) { connection in
                 connection.eventLoop.makeFutureWithTask { try await body(connection.sql(queryLogLevel: .trace)) }
@@ -281,9 +271,7 @@ public final class Database: Sendable {
 
     private static func close(_ pool: Pool) async throws {
         switch pool {
-        case .sqlite(let pool, let threads):
-            try await pool.shutdownAsync()
-            try await threads.shutdownGracefully()
+        case .sqlite(let connections): connections.close()
         case .postgres(let pool): try await pool.shutdownAsync()
         }
     }
@@ -302,17 +290,6 @@ public final class Database: Sendable {
     }
 }
 
-/// SQLite connections tuned for a service: WAL journal, `synchronous=NORMAL`, a busy timeout, foreign keys.
-struct TunedSQLiteSource: ConnectionPoolSource, Sendable {
-    let path: String
-    let threadPool: NIOThreadPool
-
-    func makeConnection(logger: Logger, on eventLoop: any EventLoop) -> EventLoopFuture<SQLiteConnection> {
-        SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop).flatMap { connection in
-            let pragmas = ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 10000", "PRAGMA foreign_keys = ON"]
-            return pragmas.reduce(eventLoop.makeSucceededVoidFuture()) { previous, pragma in
-                previous.flatMap { connection.query(pragma).map { _ in } }
-            }.map { connection }
-        }
-    }
-}
+/// How every SQLite connection is tuned: a busy timeout (first, so that a connection opened while another one
+/// switches the file to WAL waits for it instead of failing), WAL journal, `synchronous=NORMAL`, foreign keys.
+let sqlitePragmas = ["PRAGMA busy_timeout = 10000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"]
