@@ -117,7 +117,7 @@ public final class Database: Sendable {
     // @unchecked: EventLoopGroupConnectionPool is not annotated, but guards all its state with its own lock and
     // hands each event loop's pool only to that loop; async-kit documents it as safe to share across threads.
     private enum Pool: @unchecked Sendable {
-        case sqlite(SQLiteConnections)
+        case sqlite(SQLiteConnections, SQLiteWriter)
         case postgres(EventLoopGroupConnectionPool<PostgresConnectionSource>)
     }
 
@@ -126,11 +126,12 @@ public final class Database: Sendable {
     private let pool: Pool
     private let logger: Logger
     /// SQLite: this process's transactions take turns (``SerialAccess``) instead of sleeping in the busy handler.
-    let transactions = SerialAccess()
+    let transactions: SerialAccess
     private let isShutDown = Atomic<Bool>(false)
 
-    private init(location: Location, pool: Pool, logger: Logger) {
+    private init(location: Location, pool: Pool, transactions: SerialAccess = SerialAccess(), logger: Logger) {
         self.location = location
+        self.transactions = transactions
         self.pool = pool
         self.logger = logger
         switch pool {
@@ -155,11 +156,19 @@ public final class Database: Sendable {
             } catch {
                 throw ConfigurationError(field: "database.url", reason: "cannot create directory '\(directory)': \(error.localizedDescription)")
             }
-            // Each connection has a thread of its own (SQLiteConnections), so a statement waiting for the write lock
-            // (busy_timeout) blocks only its connection's thread.
+            // Each connection has a thread of its own (SQLiteConnections, SQLiteWriter), so a statement waiting for
+            // the write lock (busy_timeout) blocks only its connection's thread.
+            let turns = SerialAccess()
+            let writer: SQLiteWriter
+            do {
+                writer = try SQLiteWriter(path: path, pragmas: sqlitePragmas, turns: turns, logger: logger)
+            } catch {
+                throw ConfigurationError(field: "database.url", reason: "cannot open \(location): \(String(describing: error))")
+            }
             database = Database(
                 location: location,
-                pool: .sqlite(SQLiteConnections(path: path, limit: maxConnections, pragmas: sqlitePragmas, logger: logger)),
+                pool: .sqlite(SQLiteConnections(path: path, limit: maxConnections, pragmas: sqlitePragmas, logger: logger), writer),
+                transactions: turns,
                 logger: logger
             )
         case .postgres(let url):
@@ -220,7 +229,7 @@ public final class Database: Sendable {
     /// Runs `body` with one connection from the pool.
     public func withConnection<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         switch pool {
-        case .sqlite(let connections):
+        case .sqlite(let connections, _):
             return try await connections.withConnection(body)
         case .postgres(let pool):
             return try await pool.withConnection(logger: logger) { connection in
@@ -233,32 +242,35 @@ public final class Database: Sendable {
     /// transactions (``transaction(_:)``) instead of colliding with them and sleeping in SQLite's busy handler; on
     /// PostgreSQL it is ``withConnection(_:)``. For a write that is one statement (a batch of rows, say).
     public func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        guard dialect == .sqlite else { return try await withConnection(body) }
-        return try await transactions.run { try await self.withConnection(body) }
+        guard case .sqlite(_, let writer) = pool else { return try await withConnection(body) }
+        return try await writer.run(body)
     }
 
     /// Runs `body` in a transaction on one connection: committed when it returns, rolled back when it throws.
     ///
     /// On SQLite, the transactions of this process run one at a time, in arrival order: SQLite has one writer, and a
     /// `BEGIN IMMEDIATE` that finds another transaction writing sleeps in the busy handler (up to 100 ms a nap)
-    /// instead of queueing. (Do not start a transaction inside another's body: on SQLite the inner one waits for the
-    /// outer one's lock until the busy timeout.) On PostgreSQL transactions run side by side.
+    /// instead of queueing; they all run on one connection, the process's writer (`SQLiteWriter`). (Do not start a
+    /// transaction inside another's body: on SQLite it fails at once — SQLite does not nest transactions; on
+    /// PostgreSQL it is a second, independent transaction.) On PostgreSQL transactions run side by side.
     public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        guard dialect == .sqlite else { return try await runTransaction(begin: "BEGIN", body) }
-        return try await transactions.run { try await self.runTransaction(begin: "BEGIN IMMEDIATE", body) }
+        guard case .sqlite(_, let writer) = pool else { return try await withConnection { try await Self.run(body, on: $0, begin: "BEGIN") } }
+        return try await writer.run { try await Self.run(body, on: $0, begin: "BEGIN IMMEDIATE") }
     }
 
-    private func runTransaction<R: Sendable>(begin: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        try await withConnection { sql in
-            try await sql.raw(SQLQueryString(begin)).run()
-            do {
-                let result = try await body(sql)
-                try await sql.raw("COMMIT").run()
-                return result
-            } catch {
-                try? await sql.raw("ROLLBACK").run()
-                throw error
-            }
+    private static func run<R: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R,
+        on sql: any SQLDatabase,
+        begin: String
+    ) async throws -> R {
+        try await sql.raw(SQLQueryString(begin)).run()
+        do {
+            let result = try await body(sql)
+            try await sql.raw("COMMIT").run()
+            return result
+        } catch {
+            try? await sql.raw("ROLLBACK").run()
+            throw error
         }
     }
 
@@ -271,7 +283,9 @@ public final class Database: Sendable {
 
     private static func close(_ pool: Pool) async throws {
         switch pool {
-        case .sqlite(let connections): connections.close()
+        case .sqlite(let connections, let writer):
+            connections.close()
+            await writer.close()
         case .postgres(let pool): try await pool.shutdownAsync()
         }
     }
