@@ -32,7 +32,15 @@ class Echo(JSONHandler):
     """Answers every GET (and POST, once it has read the body) with what reached it: the path and the headers."""
 
     def do_POST(self) -> None:  # noqa: N802 (the http.server API)
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            # As an upload endpoint does: the whole body before the answer (an answer sent earlier would race the
+            # gateway's size limit, which a streaming proxy applies while the body passes).
+            while (size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)) > 0:
+                self.rfile.read(size + 2)
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+        else:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self.do_GET()
 
     def do_GET(self) -> None:  # noqa: N802 (the http.server API)
