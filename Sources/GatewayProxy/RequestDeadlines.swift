@@ -10,6 +10,8 @@ import NIOHTTPTypes
 /// the previous response is closed; a request body that the gateway asked for more of and did not get within `body`
 /// closes the connection, as does a body still unfinished `body` after its response was sent. The body deadline runs
 /// only while the gateway is reading: a body held back by backpressure (a slow upstream) is not the client's fault.
+/// A response the gateway marks `Connection: close` (a 413 for a body over the limit) closes the connection once it
+/// is written, instead of leaving Hummingbird to read — for an endless body, forever — the rest of the request.
 ///
 /// It sits after Hummingbird's HTTP decoding (`HTTP1Channel.Configuration(additionalChannelHandlers:)`): one per
 /// connection.
@@ -33,6 +35,8 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     private let idle: TimeAmount
     private var phase = Phase.head
     private var timer: Scheduled<Void>?
+    /// The response being written says `Connection: close`.
+    private var closesAfterResponse = false
 
     init(head: Duration, body: Duration, idle: Duration) {
         self.head = TimeAmount(head)
@@ -77,7 +81,19 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
+        let part = unwrapOutboundIn(data)
+        if case .head(let response) = part {
+            closesAfterResponse = response.headerFields[.connection]?.lowercased().contains("close") == true
+        }
+        if case .end = part, closesAfterResponse {
+            disarm()
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { _ in context.close(promise: nil) }
+            written.futureResult.cascade(to: promise)
+            context.writeAndFlush(data, promise: written)
+            return
+        }
+        if case .end = part {
             switch phase {
             case .responding:
                 // Response sent: the connection is kept alive for the next request's head, `idle` at most.

@@ -380,6 +380,55 @@ def test_a_slow_loris_and_an_endless_body_are_cut_off_without_blocking_others(in
         upstream.shutdown()
 
 
+def test_a_413_closes_the_connection_instead_of_reading_the_rest_of_the_body(interchange_bin: Path, tmp_path: Path) -> None:
+    """request-size-limiting: once the 413 is written the connection is closed, with the gateway's default body
+    deadline (60 s) — nothing more of an over-limit body is read, whether its length was declared or it is chunked
+    and endless (the server would otherwise drain the rest, forever for an endless body)."""
+    import socket
+
+    upstream = serve(Echo)
+    try:
+        config = kong_file(tmp_path, f"http://127.0.0.1:{upstream.server_address[1]}", "/")
+        config.write_text(config.read_text() + "plugins:\n  - name: request-size-limiting\n    config: {allowed_payload_size: 64, size_unit: kilobytes}\n")
+        log = REPO_ROOT / "test-artifacts" / "interop-gateway-413-close.log"
+        args = ["serve", "gateway", "--config", str(config), "--port", "0", "--admin-port", "0"]
+        with run_interchange(interchange_bin, args, log) as gateway:
+            port = int(gateway.rsplit(":", 1)[1])
+            heads = {
+                "declared": b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000000\r\n\r\n",
+                "chunked": b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+            }
+            for kind, head in heads.items():
+                client = socket.create_connection(("127.0.0.1", port))
+                client.sendall(head)
+                piece = b"e" * 0x4000 if kind == "declared" else b"4000\r\n" + b"e" * 0x4000 + b"\r\n"
+                answer, closed, deadline = b"", False, time.monotonic() + 5
+                # Keep sending while reading: a gateway that drains the body keeps taking it and never closes.
+                client.setblocking(False)
+                while time.monotonic() < deadline and not closed:
+                    try:
+                        client.send(piece)
+                    except BlockingIOError:
+                        time.sleep(0.001)
+                    except OSError:
+                        closed = True  # reset by the gateway after its answer
+                    try:
+                        data = client.recv(65536)
+                        answer += data
+                        closed = closed or data == b""
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        closed = True
+                client.close()
+                assert answer.startswith(b"HTTP/1.1 413"), (kind, answer[:200])
+                assert b"connection: close" in answer.lower(), (kind, answer[:300])
+                assert closed, f"{kind}: the connection stayed open 5 s after the 413, the gateway reading the rest of the body"
+            assert fetch(f"{gateway}/after")[0] == 200, "the gateway still serves"
+    finally:
+        upstream.shutdown()
+
+
 def test_two_gateways_sharing_postgres_pass_exactly_the_limit(interchange_bin: Path, tmp_path: Path) -> None:
     """rate-limiting's cluster policy: two real gateway processes count in one PostgreSQL schema, and 64 concurrent
     clients spread over both pass exactly the limit (one more window's worth only if the hour turned meanwhile)."""

@@ -31,12 +31,15 @@ struct RequestSizeLimitingPlugin: GatewayPlugin {
         return nil
     }
 
+    /// The 413, with `Connection: close`: the rest of the body is not read (``RequestDeadlines`` closes the
+    /// connection once the answer is written), so a client sending an endless body is cut off at once.
     static func tooLarge(_ limit: Int, correlationID: String?) -> Response {
         GatewayProblem.response(
             413,
             "payload-too-large",
             "Payload Too Large",
             "Request size limit exceeded: the body may have at most \(limit) bytes",
+            headers: [.connection: "close"],
             correlationID: correlationID
         )
     }
