@@ -11,7 +11,7 @@ import VaporCSQLite
 /// `EventLoopFuture` API one more per row); this type is what Interchange uses instead, for the same file format
 /// and the same values (`SQLiteData`, decoded by sqlite-kit's `SQLiteDataDecoder`).
 ///
-/// Not thread-safe by itself: ``SQLiteConnections`` lends it to one task at a time.
+/// Not thread-safe by itself: ``SQLiteConnections`` and ``SQLiteWriter`` lend it to one task at a time.
 final class DirectSQLiteConnection: @unchecked Sendable {
     let thread: SQLiteThread
     private var handle: OpaquePointer?
