@@ -2,7 +2,7 @@ import Testing
 
 @testable import Gateway
 
-@Suite("PathTrie: the radix trie of route path prefixes")
+@Suite("PathTrie: the radix trie of route path prefixes, and its compiled form")
 struct PathTrieTests {
     /// A small deterministic generator, so a failure names a reproducible case.
     struct Generator: RandomNumberGenerator {
@@ -29,15 +29,16 @@ struct PathTrieTests {
                 trie.insert(String(decoding: prefix, as: UTF8.self), matcher: Int32(matcher))
             }
         }
+        let compiled = trie.compiled()
         for _ in 0..<2000 {
             let request = path(Int.random(in: 0..<12, using: &random))
             var found: [(Int, [Int32])] = []
-            trie.forEachPrefix(of: request) { found.append(($0, $1)) }
+            compiled.forEachPrefix(of: request) { found.append(($0, Array($1))) }
             let expected = (1...request.count).compactMap { length in registered[Array(request.prefix(length))].map { (length, $0) } }
             #expect(found.map(\.0) == expected.map(\.0), "\(String(decoding: request, as: UTF8.self))")
             #expect(found.map(\.1) == expected.map(\.1))
         }
-        #expect(!trie.isEmpty)
-        #expect(PathTrie().isEmpty)
+        #expect(!trie.isEmpty && !compiled.isEmpty)
+        #expect(PathTrie().isEmpty && PathTrie().compiled().isEmpty)
     }
 }

@@ -57,6 +57,10 @@ public struct GatewayRouter: Sendable {
     private let routes: [RouteFacts]
     private let servicePaths: [String?]
     private let matchers: [Matcher]
+    /// Each matcher's priority, and whether it takes any method and headers: what a search reads for every
+    /// candidate, apart from the matchers (whose sets and arrays it would retain, a cold cache line each).
+    private let priorities: [RoutePriority]
+    private let unconditional: [Bool]
     private let exactHosts: [String: Bucket]
     private let suffixHosts: [String: Bucket]
     private let prefixHosts: [String: Bucket]
@@ -107,6 +111,8 @@ public struct GatewayRouter: Sendable {
         }
         let order: (Int32, Int32) -> Bool = { matchers[Int($0)].priority < matchers[Int($1)].priority }
         self.matchers = matchers
+        self.priorities = matchers.map(\.priority)
+        self.unconditional = matchers.map { $0.methods.isEmpty && $0.headers.isEmpty }
         self.exactHosts = exact.mapValues { $0.build(order) }
         self.suffixHosts = suffix.mapValues { $0.build(order) }
         self.prefixHosts = prefix.mapValues { $0.build(order) }
@@ -190,15 +196,19 @@ public struct GatewayRouter: Sendable {
         // Nothing in this bucket can beat what another bucket already found: skip the walk.
         if let best, let top = bucket.topPriority, !(top < best.priority) { return }
         let pathBytes = context.path.utf8
+        // The closures below capture these, not `self`: capturing the router copied it — a retain of each of its
+        // tables — at every prefix the walk passed.
+        let (priorities, unconditional, matchers) = (self.priorities, self.unconditional, self.matchers)
+        func accepts(_ id: Int32) -> Bool { unconditional[Int(id)] || matchers[Int(id)].accepts(context.method, context.headers) }
         bucket.prefixes.forEachPrefix(of: pathBytes) { length, list in
             for id in list {
-                let matcher = matchers[Int(id)]
-                if let best, !(matcher.priority < best.priority) { break }
-                guard matcher.accepts(context.method, context.headers) else { continue }
+                let priority = priorities[Int(id)]
+                if let best, !(priority < best.priority) { break }
+                guard accepts(id) else { continue }
                 // Strings are made once, for the winner (makeMatch): a walk may pass many shorter prefixes.
                 best = Candidate(
                     matcher: id,
-                    priority: matcher.priority,
+                    priority: priority,
                     path: .prefix(length: length),
                     matchedHost: host,
                     captures: [],
@@ -210,11 +220,11 @@ public struct GatewayRouter: Sendable {
         // Regex routes whose literal start (`/items/` of `~/items/\d+`) the path has; those without one always.
         var regexCandidates = bucket.unanchoredRegexes
         bucket.regexPrefixes.forEachPrefix(of: pathBytes) { _, list in regexCandidates.append(contentsOf: list) }
-        if regexCandidates.count > bucket.unanchoredRegexes.count { regexCandidates.sort { matchers[Int($0)].priority < matchers[Int($1)].priority } }
+        if regexCandidates.count > bucket.unanchoredRegexes.count { regexCandidates.sort { priorities[Int($0)] < priorities[Int($1)] } }
         for id in regexCandidates {
+            if let best, !(priorities[Int(id)] < best.priority) { break }
+            guard accepts(id) else { continue }
             let matcher = matchers[Int(id)]
-            if let best, !(matcher.priority < best.priority) { break }
-            guard matcher.accepts(context.method, context.headers) else { continue }
             for pattern in matcher.regexes {
                 guard let found = pattern.regex.anchoredMatch(in: context.path) else { continue }
                 best = Candidate(
@@ -230,39 +240,42 @@ public struct GatewayRouter: Sendable {
             if best?.matcher == id { break }
         }
         for id in bucket.pathless {
-            let matcher = matchers[Int(id)]
-            if let best, !(matcher.priority < best.priority) { break }
-            guard matcher.accepts(context.method, context.headers) else { continue }
-            best = Candidate(matcher: id, priority: matcher.priority, path: .none, matchedHost: host, captures: [], namedCaptures: [:])
+            let priority = priorities[Int(id)]
+            if let best, !(priority < best.priority) { break }
+            guard accepts(id) else { continue }
+            best = Candidate(matcher: id, priority: priority, path: .none, matchedHost: host, captures: [], namedCaptures: [:])
             break
         }
     }
 
     private func makeMatch(_ candidate: Candidate, _ context: Context, host: String?, query: Substring?) -> RouteMatch {
-        let matcher = matchers[Int(candidate.matcher)]
-        let route = routes[matcher.route]
-        let servicePath = route.service.flatMap { servicePaths[$0.position] } ?? "/"
+        // Fields read in place, not the matcher and route copied: a copy retains each of their arrays and sets, in a
+        // large table a cold cache line apiece.
+        let id = Int(candidate.matcher)
+        let (position, hasPaths) = (matchers[id].route, matchers[id].hasPaths)
+        let service = routes[position].service
+        let servicePath = service.flatMap { servicePaths[$0.position] } ?? "/"
         let (matchedPath, matchedPostfix): (String?, Substring) =
             switch candidate.path {
             case .prefix(let length): (String(context.path.utf8.prefix(length))!, Substring(context.path.utf8.dropFirst(length)))
             case .regex(let source, let postfix): (source, postfix)
             case .none: (nil, "")
             }
-        let postfix = matcher.hasPaths ? UpstreamPath.sanitize(matchedPostfix) : Substring(context.path)
+        let postfix = hasPaths ? UpstreamPath.sanitize(matchedPostfix) : Substring(context.path)
         let upstream = UpstreamPath.build(
             servicePath: servicePath,
             requestPath: context.path,
             postfix: postfix,
-            stripPath: route.stripPath && matcher.hasPaths
+            stripPath: routes[position].stripPath && hasPaths
         )
         var matchedHost = candidate.matchedHost
-        if matchedHost == nil, !route.hosts.isEmpty, let host {
+        if matchedHost == nil, !routes[position].hosts.isEmpty, let host {
             let name = splitPort(host).0
-            matchedHost = route.hosts.first { $0 == host || $0.utf8.elementsEqual(name.utf8) }
+            matchedHost = routes[position].hosts.first { $0 == host || $0.utf8.elementsEqual(name.utf8) }
         }
         return RouteMatch(
-            route: EntityIndex(matcher.route),
-            service: route.service,
+            route: EntityIndex(position),
+            service: service,
             matchedPath: matchedPath,
             matchedHost: matchedHost,
             upstreamPath: PathNormalization.escapeForWire(upstream),
@@ -389,10 +402,19 @@ extension Regex<AnyRegexOutput> {
     }
 }
 
-private struct Bucket: Sendable {
-    let prefixes: PathTrie
+/// A class, so that looking one up retains one reference rather than each of its arrays.
+private final class Bucket: Sendable {
+    init(prefixes: CompiledPathTrie, regexPrefixes: CompiledPathTrie, unanchoredRegexes: [Int32], pathless: [Int32], topPriority: RoutePriority?) {
+        self.prefixes = prefixes
+        self.regexPrefixes = regexPrefixes
+        self.unanchoredRegexes = unanchoredRegexes
+        self.pathless = pathless
+        self.topPriority = topPriority
+    }
+
+    let prefixes: CompiledPathTrie
     /// Regex matchers by the literal text every match starts with.
-    let regexPrefixes: PathTrie
+    let regexPrefixes: CompiledPathTrie
     /// Regex matchers with no literal start (tried for every path), best first.
     let unanchoredRegexes: [Int32]
     let pathless: [Int32]
@@ -427,8 +449,8 @@ private struct BucketBuilder {
         var trie = prefixes
         trie.sortLists(by: order)
         return Bucket(
-            prefixes: trie,
-            regexPrefixes: regexPrefixes,
+            prefixes: trie.compiled(),
+            regexPrefixes: regexPrefixes.compiled(),
             unanchoredRegexes: unanchoredRegexes.sorted(by: order),
             pathless: pathless.sorted(by: order),
             topPriority: topPriority
