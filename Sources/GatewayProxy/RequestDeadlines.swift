@@ -81,19 +81,20 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let part = unwrapOutboundIn(data)
-        if case .head(let response) = part {
+        switch unwrapOutboundIn(data) {
+        case .head(let response):
             closesAfterResponse = response.headerFields[.connection]?.lowercased().contains("close") == true
-        }
-        if case .end = part, closesAfterResponse {
+        case .body:
+            break
+        case .end where closesAfterResponse:
+            // The response asked for the connection to close: once it is written, before anything more is read.
             disarm()
             let written = context.eventLoop.makePromise(of: Void.self)
             written.futureResult.whenComplete { _ in context.close(promise: nil) }
             written.futureResult.cascade(to: promise)
             context.writeAndFlush(data, promise: written)
             return
-        }
-        if case .end = part {
+        case .end:
             switch phase {
             case .responding:
                 // Response sent: the connection is kept alive for the next request's head, `idle` at most.

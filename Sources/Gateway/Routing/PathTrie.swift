@@ -157,36 +157,24 @@ struct CompiledPathTrie: Sendable {
     }
 
     private func walk(_ path: UnsafeBufferPointer<UInt8>, _ body: (Int, UnsafeBufferPointer<Int32>) -> Void) {
-        nodes.withUnsafeBufferPointer { nodes in
-            labels.withUnsafeBufferPointer { labels in
-                childBytes.withUnsafeBufferPointer { childBytes in
-                    childNodes.withUnsafeBufferPointer { childNodes in
-                        listItems.withUnsafeBufferPointer { listItems in
-                            var node = nodes[0]
-                            var offset = 0
-                            while offset < path.count {
-                                let first = path[offset]
-                                let children = Int(node.childStart)..<Int(node.childStart + node.childCount)
-                                guard let slot = children.first(where: { childBytes[$0] == first }) else { return }
-                                let child = nodes[Int(childNodes[slot])]
-                                let (start, length) = (Int(child.labelStart), Int(child.labelLength))
-                                guard path.count - offset >= length else { return }
-                                var index = 1  // the first byte matched the slot
-                                while index < length {
-                                    guard labels[start + index] == path[offset + index] else { return }
-                                    index += 1
-                                }
-                                offset += length
-                                node = child
-                                if child.listCount > 0 {
-                                    body(
-                                        offset,
-                                        UnsafeBufferPointer(rebasing: listItems[Int(child.listStart)..<Int(child.listStart + child.listCount)])
-                                    )
-                                }
-                            }
-                        }
-                    }
+        var node = nodes[0]
+        var offset = 0
+        while offset < path.count {
+            let first = path[offset]
+            guard let slot = (Int(node.childStart)..<Int(node.childStart + node.childCount)).first(where: { childBytes[$0] == first }) else { return }
+            let child = nodes[Int(childNodes[slot])]
+            let (start, length) = (Int(child.labelStart), Int(child.labelLength))
+            guard path.count - offset >= length else { return }
+            var index = 1  // the first byte matched the slot
+            while index < length {
+                guard labels[start + index] == path[offset + index] else { return }
+                index += 1
+            }
+            offset += length
+            node = child
+            if child.listCount > 0 {
+                listItems.withUnsafeBufferPointer { items in
+                    body(offset, UnsafeBufferPointer(rebasing: items[Int(child.listStart)..<Int(child.listStart + child.listCount)]))
                 }
             }
         }

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import SQLiteNIO
 import VaporCSQLite
 
@@ -14,6 +15,8 @@ import VaporCSQLite
 /// Not thread-safe by itself: ``SQLiteConnections`` and ``SQLiteWriter`` lend it to one task at a time.
 final class DirectSQLiteConnection: @unchecked Sendable {
     let thread: SQLiteThread
+    /// The event loop SQLKit's `EventLoopFuture` API is answered on.
+    let eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     /// Prepared statements kept per connection; past this the cache is emptied and refilled.

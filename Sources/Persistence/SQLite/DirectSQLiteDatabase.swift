@@ -9,8 +9,10 @@ import SQLiteKit
 struct DirectSQLiteDatabase: SQLDatabase {
     let connection: DirectSQLiteConnection
     let logger: Logger
-    let queryLogLevel: Logger.Level?
-    let eventLoop: any EventLoop
+    /// Statements are logged at `trace`, as Interchange's PostgreSQL connections log them.
+    let queryLogLevel: Logger.Level? = .trace
+    /// For SQLKit's `EventLoopFuture` API only: its futures are completed before they are returned.
+    var eventLoop: any EventLoop { connection.eventLoop }
     var dialect: any SQLDialect { SQLiteDialect() }
     private static let encoder = SQLiteDataEncoder()
 

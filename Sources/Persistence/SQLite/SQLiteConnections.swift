@@ -1,6 +1,4 @@
 import Logging
-import NIOCore
-import NIOPosix
 import SQLKit
 import Synchronization
 
@@ -42,12 +40,7 @@ final class SQLiteConnections: Sendable {
     func withConnection<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         let connection = try await acquire()
         defer { release(connection) }
-        let sql = DirectSQLiteDatabase(
-            connection: connection,
-            logger: logger,
-            queryLogLevel: .trace,
-            eventLoop: MultiThreadedEventLoopGroup.singleton.any()
-        )
+        let sql = DirectSQLiteDatabase(connection: connection, logger: logger)
         return try await withTaskExecutorPreference(connection.thread) { try await body(sql) }
     }
 

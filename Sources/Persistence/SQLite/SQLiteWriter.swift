@@ -1,6 +1,4 @@
 import Logging
-import NIOCore
-import NIOPosix
 import SQLKit
 
 /// The one connection through which this process writes to an SQLite file, and the turns its writers take.
@@ -16,18 +14,16 @@ final class SQLiteWriter: Sendable {
     let turns: SerialAccess
     private let connection: DirectSQLiteConnection
     private let logger: Logger
-    private let eventLoop: any EventLoop
 
     init(path: String, pragmas: [String], turns: SerialAccess, logger: Logger) throws {
         self.connection = try DirectSQLiteConnection(path: path, pragmas: pragmas, threadName: "sqlite-writer")
         self.turns = turns
         self.logger = logger
-        self.eventLoop = MultiThreadedEventLoopGroup.singleton.any()
     }
 
     /// Runs `body` with the write connection, in turn.
     func run<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        let sql = DirectSQLiteDatabase(connection: connection, logger: logger, queryLogLevel: .trace, eventLoop: eventLoop)
+        let sql = DirectSQLiteDatabase(connection: connection, logger: logger)
         return try await withTaskExecutorPreference(connection.thread) {
             try await turns.run { try await body(sql) }
         }
