@@ -10,7 +10,7 @@ log "building benchmarks (release)"
 # it depends on by path; dropping the plan makes it re-scan (a few seconds).
 rm -f .build/release/description.json
 # gateway-proxy measures the `interchange` binary alone; every other case runs InterchangeBench.
-[ "$which" = gateway-proxy ] || swift build -c release --product InterchangeBench >&2
+[ "$which" = gateway-proxy ] || swift_build -c release --product InterchangeBench >&2
 BENCH="$ROOT/Benchmarks/.build/release/InterchangeBench"
 
 # wait_for_url FILE PATTERN — waits up to 60 s for a line matching PATTERN, prints the first URL in that line.
@@ -110,7 +110,7 @@ if [ "$which" = all ] || [ "$which" = dashboard ]; then
   # The real `interchange up` (release, built by this package from the root package) against a bare Hummingbird
   # router answering the dashboard's own saved answer (same body bytes, same Content-Type), both on loopback,
   # measured interleaved by ../shared/tools/compare-http.
-  swift build -c release --product interchange >&2
+  swift_build -c release --product interchange >&2
   WORK=$(mktemp -d)
   "$ROOT/Benchmarks/.build/release/interchange" up --port 0 --data-dir "$WORK/data" --log-level error > "$WORK/up.log" 2>&1 &
   UP_PID=$!
@@ -143,7 +143,7 @@ if [ "$which" = all ] || [ "$which" = gateway-proxy ]; then
   # One upstream: nginx answering {"ok":true}. Baseline: a second nginx in front of it, proxy_pass with upstream
   # keepalive (HTTP/1.1, 64 idle connections) and two workers. Candidate: `interchange serve gateway` (release, two
   # event loops) with a one-route Kong file and no plugins. Both measured interleaved by ../shared/tools/compare-http.
-  swift build -c release --product interchange >&2
+  swift_build -c release --product interchange >&2
   start_nginx
   UPSTREAM_PORT=${NGINX##*:}
   WORK=$(mktemp -d); PROXY_PORT=$(free_port)

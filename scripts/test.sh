@@ -13,7 +13,7 @@ command -v node >/dev/null || apt_install nodejs
 python_venv tests/interop/requirements.txt tests/browser/requirements.txt tests/contract/requirements.txt
 
 log "building (debug) with tests"
-swift build --build-tests
+swift_build --build-tests
 
 start_postgres
 # A real broker for the RabbitMQ transport's tests (MessagingAMQPTests, the messaging interop suite); ~5 s to start.

@@ -6,5 +6,5 @@ require_swift
 apt_install librabbitmq-dev pkg-config
 cd "$ROOT"
 log "building interchange (release; the first build takes several minutes)"
-swift build -c release --product interchange
+swift_build -c release --product interchange
 exec "$ROOT/.build/release/interchange" up "$@"

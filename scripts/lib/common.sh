@@ -27,6 +27,21 @@ require_swift() {
   command -v swift >/dev/null || die "Swift 6.x is required (https://www.swift.org/install/linux/); 'swift' is not on PATH"
 }
 
+# swift_build ARGS... — `swift build ARGS...`, run again (up to twice more) only when the package manager itself dies
+# by a signal: SwiftPM 6.3 has been seen to segfault inside libdispatch a minute into a clean clone's first build
+# (CI, 2026-12-03), and the next run goes on from where it stopped. A compile error (exit 1) is never retried.
+swift_build() {
+  local attempt status
+  for attempt in 1 2 3; do
+    status=0
+    swift build "$@" || status=$?
+    [ "$status" -eq 0 ] && return 0
+    [ "$status" -gt 128 ] || return "$status"
+    log "swift build died by signal $((status - 128)) (attempt $attempt of 3)"
+  done
+  return "$status"
+}
+
 # python_venv REQUIREMENTS... — a project-local virtualenv with the given requirement files installed,
 # reinstalled only when they change.
 python_venv() {
