@@ -227,6 +227,30 @@ struct GatewayRouterTests {
         #expect(match.upstreamPath == upstream)
     }
 
+    @Test("the matched host is the route's own spelling: by exact name, with a port, listed twice, IPv6; none for a host-less route")
+    func theMatchedHostIsTheRoutesSpelling() throws {
+        let r = try router(
+            """
+            - {name: plain, service: s, hosts: [api.example.com], paths: [/plain]}
+            - {name: ported, service: s, hosts: ["api.example.com:8080"], paths: [/ported]}
+            - {name: both, service: s, hosts: ["both.example.com:8080", both.example.com], paths: [/both]}
+            - {name: v6, service: s, hosts: ["::1"], paths: [/v6]}
+            - {name: anywhere, service: s, paths: [/anywhere]}
+            """
+        )
+        func matchedHost(_ target: String, _ host: String) throws -> String? {
+            try #require(r.0.match(RouteRequest(method: "GET", host: host, target: target)), "\(host)\(target)").matchedHost
+        }
+        #expect(try matchedHost("/plain", "api.example.com") == "api.example.com")
+        #expect(try matchedHost("/plain", "API.example.com:8080") == "api.example.com")
+        #expect(try matchedHost("/ported", "api.example.com:8080") == "api.example.com:8080")
+        // Listed twice: the first of the route's hosts that fits the request, as before the bucket said it.
+        #expect(try matchedHost("/both", "both.example.com:8080") == "both.example.com:8080")
+        #expect(try matchedHost("/both", "both.example.com") == "both.example.com")
+        #expect(try matchedHost("/v6", "[::1]:8080") == "::1")
+        #expect(try matchedHost("/anywhere", "api.example.com") == nil, "a host-less route found through an exact host's bucket")
+    }
+
     @Test func aRouteWithoutPathsKeepsTheWholePath() throws {
         let r = try router("- {name: by-host, service: s, hosts: [api.example.com]}", servicePath: "/base")
         let match = try #require(r.0.match(RouteRequest(method: "GET", host: "api.example.com", target: "/a/b")))

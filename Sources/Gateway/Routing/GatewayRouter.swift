@@ -47,19 +47,27 @@ public struct RouteMatch: Hashable, Sendable {
 /// }
 /// ```
 public struct GatewayRouter: Sendable {
-    /// What a match needs of each route, kept apart so that a match copies no `Route`.
-    private struct RouteFacts: Sendable {
-        let service: EntityIndex<Service>?
+    /// What a match needs of the winning matcher and its route, side by side in one small value per matcher: in a
+    /// large table, reading them from the matcher and the route was a cold cache line apiece.
+    private struct MatchFacts: Sendable {
+        let route: Int32
+        /// The service's position, -1 for none.
+        let service: Int32
         let stripPath: Bool
-        let hosts: [String]
+        let hasPaths: Bool
+        let hasHosts: Bool
+        /// The route lists one host name twice (with a port and without): which matched is looked up in its hosts.
+        let looksUpHost: Bool
     }
 
-    private let routes: [RouteFacts]
+    private let facts: [MatchFacts]
+    /// Each route's hosts, read for a winner that matched by exact host (to name which).
+    private let routeHosts: [[String]]
     private let servicePaths: [String?]
     private let matchers: [Matcher]
-    /// Each matcher's priority, and whether it takes any method and headers: what a search reads for every
-    /// candidate, apart from the matchers (whose sets and arrays it would retain, a cold cache line each).
-    private let priorities: [RoutePriority]
+    /// Whether each matcher takes any method and headers: what a search reads for every candidate, apart from the
+    /// matchers (whose sets and arrays it would retain, a cold cache line each). Matchers are numbered in priority
+    /// order, so a search needs no priorities: a lower number wins.
     private let unconditional: [Bool]
     private let exactHosts: [String: Bucket]
     private let suffixHosts: [String: Bucket]
@@ -73,13 +81,17 @@ public struct GatewayRouter: Sendable {
 
     /// Compiles the routes of `configuration`; routes of disabled services are left out, as in Kong.
     public init(_ configuration: GatewayConfiguration) {
-        self.routes = configuration.routes.map { RouteFacts(service: $0.service, stripPath: $0.stripPath, hosts: $0.hosts) }
+        self.routeHosts = configuration.routes.map(\.hosts)
         self.servicePaths = configuration.services.map(\.path)
         var matchers: [Matcher] = []
         for (position, route) in configuration.routes.enumerated() {
             if let service = route.service, !configuration[service].enabled { continue }
             matchers.append(contentsOf: Matcher.compile(route, position: position))
         }
+        // A matcher's number is its rank: a lower number is tried first, so a search compares numbers, not
+        // priorities (Kong's order is total: routes tie-break on their position, a route's matchers differ in kind or
+        // prefix length).
+        matchers.sort { $0.priority < $1.priority }
         var exact: [String: BucketBuilder] = [:]
         var suffix: [String: BucketBuilder] = [:]
         var prefix: [String: BucketBuilder] = [:]
@@ -100,7 +112,7 @@ public struct GatewayRouter: Sendable {
                 } else if name.hasSuffix(".*") {
                     prefix[String(name.dropLast()) + portSuffix, default: BucketBuilder()].add(matcher, id: Int32(id))
                 } else {
-                    exact[String(name) + portSuffix, default: BucketBuilder()].add(matcher, id: Int32(id))
+                    exact[String(name) + portSuffix, default: BucketBuilder()].add(matcher, id: Int32(id), host: host)
                 }
             }
         }
@@ -109,9 +121,19 @@ public struct GatewayRouter: Sendable {
         for key in exact.keys {
             for id in hostless { exact[key]!.add(matchers[id], id: Int32(id)) }
         }
-        let order: (Int32, Int32) -> Bool = { matchers[Int($0)].priority < matchers[Int($1)].priority }
+        let order: (Int32, Int32) -> Bool = { $0 < $1 }
         self.matchers = matchers
-        self.priorities = matchers.map(\.priority)
+        self.facts = matchers.map { matcher in
+            let route = configuration.routes[matcher.route]
+            return MatchFacts(
+                route: Int32(matcher.route),
+                service: route.service.map { Int32($0.position) } ?? -1,
+                stripPath: route.stripPath,
+                hasPaths: matcher.hasPaths,
+                hasHosts: !route.hosts.isEmpty,
+                looksUpHost: Set(route.hosts.map { splitPort($0).0 }).count < route.hosts.count
+            )
+        }
         self.unconditional = matchers.map { $0.methods.isEmpty && $0.headers.isEmpty }
         self.exactHosts = exact.mapValues { $0.build(order) }
         self.suffixHosts = suffix.mapValues { $0.build(order) }
@@ -139,7 +161,7 @@ public struct GatewayRouter: Sendable {
             let withPort = port.map { "\(name):\($0)" }
             for key in [String(name), withPort].compactMap({ $0 }) {
                 guard let bucket = exactHosts[key] else { continue }
-                search(bucket, context, host: nil, &best)
+                search(bucket, context, host: bucket.host, &best)
                 searchedHostless = true  // an exact host's bucket holds the host-less routes too
             }
             if !suffixHosts.isEmpty || !prefixHosts.isEmpty {
@@ -184,8 +206,8 @@ public struct GatewayRouter: Sendable {
             case none
         }
 
+        /// The matcher's number, which is its rank: lower wins.
         let matcher: Int32
-        let priority: RoutePriority
         let path: PathMatch
         let matchedHost: String?
         let captures: [String?]
@@ -194,21 +216,23 @@ public struct GatewayRouter: Sendable {
 
     private func search(_ bucket: Bucket, _ context: Context, host: String?, _ best: inout Candidate?) {
         // Nothing in this bucket can beat what another bucket already found: skip the walk.
-        if let best, let top = bucket.topPriority, !(top < best.priority) { return }
+        if let best, let top = bucket.top, top >= best.matcher { return }
         let pathBytes = context.path.utf8
         // The closures below capture these, not `self`: capturing the router copied it — a retain of each of its
         // tables — at every prefix the walk passed.
-        let (priorities, unconditional, matchers) = (self.priorities, self.unconditional, self.matchers)
-        func accepts(_ id: Int32) -> Bool { unconditional[Int(id)] || matchers[Int(id)].accepts(context.method, context.headers) }
+        let (unconditional, matchers) = (self.unconditional, self.matchers)
+        func accepts(_ id: Int32) -> Bool {
+            // Read in place: `matchers[id].accepts` copied the matcher, a retain of its sets and arrays (cold lines).
+            unconditional[Int(id)]
+                || matchers.withUnsafeBufferPointer { ($0.baseAddress! + Int(id)).pointee.accepts(context.method, context.headers) }
+        }
         bucket.prefixes.forEachPrefix(of: pathBytes) { length, list in
             for id in list {
-                let priority = priorities[Int(id)]
-                if let best, !(priority < best.priority) { break }
+                if let best, id >= best.matcher { break }
                 guard accepts(id) else { continue }
                 // Strings are made once, for the winner (makeMatch): a walk may pass many shorter prefixes.
                 best = Candidate(
                     matcher: id,
-                    priority: priority,
                     path: .prefix(length: length),
                     matchedHost: host,
                     captures: [],
@@ -220,16 +244,15 @@ public struct GatewayRouter: Sendable {
         // Regex routes whose literal start (`/items/` of `~/items/\d+`) the path has; those without one always.
         var regexCandidates = bucket.unanchoredRegexes
         bucket.regexPrefixes.forEachPrefix(of: pathBytes) { _, list in regexCandidates.append(contentsOf: list) }
-        if regexCandidates.count > bucket.unanchoredRegexes.count { regexCandidates.sort { priorities[Int($0)] < priorities[Int($1)] } }
+        if regexCandidates.count > bucket.unanchoredRegexes.count { regexCandidates.sort() }
         for id in regexCandidates {
-            if let best, !(priorities[Int(id)] < best.priority) { break }
+            if let best, id >= best.matcher { break }
             guard accepts(id) else { continue }
             let matcher = matchers[Int(id)]
             for pattern in matcher.regexes {
                 guard let found = pattern.regex.anchoredMatch(in: context.path) else { continue }
                 best = Candidate(
                     matcher: id,
-                    priority: matcher.priority,
                     path: .regex(source: pattern.source, postfix: context.path[found.range.upperBound...]),
                     matchedHost: host,
                     captures: found.captures,
@@ -240,20 +263,17 @@ public struct GatewayRouter: Sendable {
             if best?.matcher == id { break }
         }
         for id in bucket.pathless {
-            let priority = priorities[Int(id)]
-            if let best, !(priority < best.priority) { break }
+            if let best, id >= best.matcher { break }
             guard accepts(id) else { continue }
-            best = Candidate(matcher: id, priority: priority, path: .none, matchedHost: host, captures: [], namedCaptures: [:])
+            best = Candidate(matcher: id, path: .none, matchedHost: host, captures: [], namedCaptures: [:])
             break
         }
     }
 
     private func makeMatch(_ candidate: Candidate, _ context: Context, host: String?, query: Substring?) -> RouteMatch {
-        // Fields read in place, not the matcher and route copied: a copy retains each of their arrays and sets, in a
-        // large table a cold cache line apiece.
-        let id = Int(candidate.matcher)
-        let (position, hasPaths) = (matchers[id].route, matchers[id].hasPaths)
-        let service = routes[position].service
+        let facts = self.facts[Int(candidate.matcher)]
+        let (position, hasPaths) = (Int(facts.route), facts.hasPaths)
+        let service = facts.service >= 0 ? EntityIndex<Service>(Int(facts.service)) : nil
         let servicePath = service.flatMap { servicePaths[$0.position] } ?? "/"
         let (matchedPath, matchedPostfix): (String?, Substring) =
             switch candidate.path {
@@ -266,12 +286,15 @@ public struct GatewayRouter: Sendable {
             servicePath: servicePath,
             requestPath: context.path,
             postfix: postfix,
-            stripPath: routes[position].stripPath && hasPaths
+            stripPath: facts.stripPath && hasPaths
         )
-        var matchedHost = candidate.matchedHost
-        if matchedHost == nil, !routes[position].hosts.isEmpty, let host {
+        // The bucket's host, unless the route has none (a host-less route in an exact host's bucket) or the bucket
+        // could not say (see ``Bucket/host``): then the route's hosts are read — in a large table a cold line and a
+        // retain, a sixth of a match at 10 000 routes.
+        var matchedHost = facts.hasHosts && !facts.looksUpHost ? candidate.matchedHost : nil
+        if matchedHost == nil, facts.hasHosts, let host {
             let name = splitPort(host).0
-            matchedHost = routes[position].hosts.first { $0 == host || $0.utf8.elementsEqual(name.utf8) }
+            matchedHost = routeHosts[position].first { $0 == host || $0.utf8.elementsEqual(name.utf8) }
         }
         return RouteMatch(
             route: EntityIndex(position),
@@ -404,12 +427,20 @@ extension Regex<AnyRegexOutput> {
 
 /// A class, so that looking one up retains one reference rather than each of its arrays.
 private final class Bucket: Sendable {
-    init(prefixes: CompiledPathTrie, regexPrefixes: CompiledPathTrie, unanchoredRegexes: [Int32], pathless: [Int32], topPriority: RoutePriority?) {
+    init(
+        prefixes: CompiledPathTrie,
+        regexPrefixes: CompiledPathTrie,
+        unanchoredRegexes: [Int32],
+        pathless: [Int32],
+        top: Int32?,
+        host: String?
+    ) {
         self.prefixes = prefixes
         self.regexPrefixes = regexPrefixes
         self.unanchoredRegexes = unanchoredRegexes
         self.pathless = pathless
-        self.topPriority = topPriority
+        self.top = top
+        self.host = host
     }
 
     let prefixes: CompiledPathTrie
@@ -418,8 +449,11 @@ private final class Bucket: Sendable {
     /// Regex matchers with no literal start (tried for every path), best first.
     let unanchoredRegexes: [Int32]
     let pathless: [Int32]
-    /// The best priority of any matcher here (nil for an empty bucket).
-    let topPriority: RoutePriority?
+    /// The best (lowest-numbered) matcher here, nil for an empty bucket.
+    let top: Int32?
+    /// An exact host's bucket: the routes' spelling of its host, which a match by it reports (nil when two routes
+    /// spell it differently: `[::1]:8080` and `::1:8080`).
+    let host: String?
 }
 
 private struct BucketBuilder {
@@ -427,10 +461,12 @@ private struct BucketBuilder {
     var regexPrefixes = PathTrie()
     var unanchoredRegexes: [Int32] = []
     var pathless: [Int32] = []
-    var topPriority: RoutePriority?
+    var top: Int32?
+    var hosts: Set<String> = []
 
-    mutating func add(_ matcher: Matcher, id: Int32) {
-        if topPriority.map({ matcher.priority < $0 }) ?? true { topPriority = matcher.priority }
+    mutating func add(_ matcher: Matcher, id: Int32, host: String? = nil) {
+        top = min(top ?? id, id)
+        if let host { hosts.insert(host) }
         if !matcher.hasPaths {
             pathless.append(id)
         } else if !matcher.regexes.isEmpty {
@@ -453,7 +489,8 @@ private struct BucketBuilder {
             regexPrefixes: regexPrefixes.compiled(),
             unanchoredRegexes: unanchoredRegexes.sorted(by: order),
             pathless: pathless.sorted(by: order),
-            topPriority: topPriority
+            top: top,
+            host: hosts.count == 1 ? hosts.first : nil
         )
     }
 }

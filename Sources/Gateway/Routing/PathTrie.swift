@@ -57,30 +57,53 @@ struct PathTrie: Sendable {
         for index in lists.indices { lists[index].sort(by: areInIncreasingOrder) }
     }
 
-    /// The trie laid out for lookups (``CompiledPathTrie``).
+    /// The trie laid out for lookups (``CompiledPathTrie``): nodes numbered breadth first, so that each node's
+    /// children are consecutive, with short edges, small fan-outs and single matchers packed into the node.
     func compiled() -> CompiledPathTrie {
+        var order = [0]
+        var number = [Int32](repeating: 0, count: nodes.count)
+        var next = 0
+        while next < order.count {
+            for child in nodes[order[next]].children {
+                number[Int(child)] = Int32(order.count)
+                order.append(Int(child))
+            }
+            next += 1
+        }
         var compiled: [CompiledPathTrie.Node] = []
-        var childBytes: [UInt8] = []
-        var childNodes: [Int32] = []
+        var longLabels: [UInt8] = []
+        var manyChildBytes: [UInt8] = []
         var listItems: [Int32] = []
         compiled.reserveCapacity(nodes.count)
-        for node in nodes {
-            let listStart = Int32(listItems.count)
-            if node.list >= 0 { listItems.append(contentsOf: lists[Int(node.list)]) }
-            compiled.append(
-                CompiledPathTrie.Node(
-                    labelStart: node.labelStart,
-                    labelLength: node.labelLength,
-                    childStart: Int32(childBytes.count),
-                    childCount: Int32(node.children.count),
-                    listStart: listStart,
-                    listCount: Int32(listItems.count) - listStart
-                )
+        for old in order {
+            let node = nodes[old]
+            let label = labels[Int(node.labelStart)..<Int(node.labelStart + node.labelLength)]
+            let list = node.list >= 0 ? lists[Int(node.list)] : []
+            var packed = CompiledPathTrie.Node(
+                label: 0,
+                childBytes: 0,
+                firstChild: node.children.first.map { number[Int($0)] } ?? 0,
+                labelLength: node.labelLength,
+                list: list.count == 1 ? list[0] : Int32(listItems.count),
+                listCount: Int32(list.count),
+                childCount: Int32(node.children.count)
             )
-            childBytes.append(contentsOf: node.childBytes)
-            childNodes.append(contentsOf: node.children)
+            if label.count <= CompiledPathTrie.packed {
+                packed.label = CompiledPathTrie.pack(label)
+            } else {
+                packed.label = UInt64(longLabels.count)
+                longLabels.append(contentsOf: label)
+            }
+            if node.childBytes.count <= CompiledPathTrie.packed {
+                packed.childBytes = CompiledPathTrie.pack(node.childBytes[...])
+            } else {
+                packed.childBytes = UInt64(manyChildBytes.count)
+                manyChildBytes.append(contentsOf: node.childBytes)
+            }
+            if list.count > 1 { listItems.append(contentsOf: list) }
+            compiled.append(packed)
         }
-        return CompiledPathTrie(nodes: compiled, labels: labels, childBytes: childBytes, childNodes: childNodes, listItems: listItems)
+        return CompiledPathTrie(nodes: compiled, longLabels: longLabels, manyChildBytes: manyChildBytes, listItems: listItems)
     }
 
     private mutating func appendNode(label: ArraySlice<UInt8>) -> Int {
@@ -118,37 +141,52 @@ struct PathTrie: Sendable {
     }
 }
 
-/// A ``PathTrie`` laid out for lookups: its nodes are plain values, and the children's first bytes and node numbers,
-/// the edges' bytes and the matcher lists each live in one flat array. A walk retains nothing and reads each node's
-/// children from one run of bytes — in a table of 10 000 routes, retaining a node's arrays or a list was a cache miss
-/// on a cold reference count at every step.
+/// A ``PathTrie`` laid out for lookups, one node a step: a node packs its edge's bytes and its children's first
+/// bytes (up to 8 of each, the rest in side arrays), its children are consecutive (`firstChild ..< firstChild +
+/// childCount`), and a single matcher is stored in the node itself. In a table of 10 000 routes a step used to read a
+/// node, its children's bytes and numbers, its edge's bytes and its list from five arrays — cache misses each, most of
+/// a match's extra cost over a small table; now it reads one node.
 struct CompiledPathTrie: Sendable {
     struct Node: Sendable {
-        var labelStart: Int32
+        /// The edge's bytes, the first in the lowest byte (`labelLength` ≤ 8), or where they start in `longLabels`.
+        var label: UInt64
+        /// The children's first bytes, ascending, packed as `label` (`childCount` ≤ 8), or where they start in
+        /// `manyChildBytes`.
+        var childBytes: UInt64
+        var firstChild: Int32
         var labelLength: Int32
-        /// The children: `childBytes` and `childNodes` at `childStart ..< childStart + childCount`, by first byte.
-        var childStart: Int32
-        var childCount: Int32
-        /// The matchers registered at this node: `listItems[listStart ..< listStart + listCount]`, best first.
-        var listStart: Int32
+        /// The matchers registered at this node, best first: the matcher itself when `listCount` is 1, else where
+        /// they start in `listItems`.
+        var list: Int32
         var listCount: Int32
+        var childCount: Int32
+    }
+
+    /// How many bytes a node holds in place of an index.
+    static let packed = 8
+
+    static func pack(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var word: UInt64 = 0
+        for (shift, byte) in bytes.enumerated() { word |= UInt64(byte) << (8 * shift) }
+        return word
     }
 
     private let nodes: [Node]
-    private let labels: [UInt8]
-    private let childBytes: [UInt8]
-    private let childNodes: [Int32]
+    private let longLabels: [UInt8]
+    private let manyChildBytes: [UInt8]
     private let listItems: [Int32]
 
-    init(nodes: [Node], labels: [UInt8], childBytes: [UInt8], childNodes: [Int32], listItems: [Int32]) {
+    init(nodes: [Node], longLabels: [UInt8], manyChildBytes: [UInt8], listItems: [Int32]) {
         self.nodes = nodes
-        self.labels = labels
-        self.childBytes = childBytes
-        self.childNodes = childNodes
+        self.longLabels = longLabels
+        self.manyChildBytes = manyChildBytes
         self.listItems = listItems
     }
 
-    var isEmpty: Bool { listItems.isEmpty }
+    var isEmpty: Bool { nodes.allSatisfy { $0.listCount == 0 } }
+
+    /// The bytes kept outside the nodes: of edges longer than 8 bytes, and of nodes with more than 8 children.
+    var sideBytes: (labels: Int, childBytes: Int) { (longLabels.count, manyChildBytes.count) }
 
     /// Calls `body` for every registered prefix of `path`, shortest first: the prefix's length and its matchers.
     func forEachPrefix(of path: some Collection<UInt8>, _ body: (Int, UnsafeBufferPointer<Int32>) -> Void) {
@@ -160,23 +198,51 @@ struct CompiledPathTrie: Sendable {
         var node = nodes[0]
         var offset = 0
         while offset < path.count {
-            let first = path[offset]
-            guard let slot = (Int(node.childStart)..<Int(node.childStart + node.childCount)).first(where: { childBytes[$0] == first }) else { return }
-            let child = nodes[Int(childNodes[slot])]
-            let (start, length) = (Int(child.labelStart), Int(child.labelLength))
-            guard path.count - offset >= length else { return }
-            var index = 1  // the first byte matched the slot
-            while index < length {
-                guard labels[start + index] == path[offset + index] else { return }
-                index += 1
-            }
+            guard let slot = slot(of: path[offset], among: node) else { return }
+            let child = nodes[Int(node.firstChild) + slot]
+            let length = Int(child.labelLength)
+            guard path.count - offset >= length, labelMatches(child, path, at: offset) else { return }
             offset += length
             node = child
-            if child.listCount > 0 {
+            if child.listCount == 1 {
+                var single = child.list
+                withUnsafePointer(to: &single) { body(offset, UnsafeBufferPointer(start: $0, count: 1)) }
+            } else if child.listCount > 1 {
                 listItems.withUnsafeBufferPointer { items in
-                    body(offset, UnsafeBufferPointer(rebasing: items[Int(child.listStart)..<Int(child.listStart + child.listCount)]))
+                    body(offset, UnsafeBufferPointer(rebasing: items[Int(child.list)..<Int(child.list + child.listCount)]))
                 }
             }
         }
+    }
+
+    /// Which of `node`'s children starts with `byte`.
+    private func slot(of byte: UInt8, among node: Node) -> Int? {
+        let count = Int(node.childCount)
+        if count <= Self.packed {
+            var bytes = node.childBytes
+            for slot in 0..<count {
+                if UInt8(truncatingIfNeeded: bytes) == byte { return slot }
+                bytes >>= 8
+            }
+            return nil
+        }
+        let start = Int(node.childBytes)
+        return (0..<count).first { manyChildBytes[start + $0] == byte }
+    }
+
+    /// Whether `path` continues at `offset` with `node`'s edge (its first byte already matched).
+    private func labelMatches(_ node: Node, _ path: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {
+        let length = Int(node.labelLength)
+        if length <= Self.packed {
+            var bytes = node.label >> 8
+            for index in 1..<max(1, length) {
+                guard UInt8(truncatingIfNeeded: bytes) == path[offset + index] else { return false }
+                bytes >>= 8
+            }
+            return true
+        }
+        let start = Int(node.label)
+        for index in 1..<length where longLabels[start + index] != path[offset + index] { return false }
+        return true
     }
 }
