@@ -9,8 +9,7 @@ log "building benchmarks (release)"
 # SwiftPM keeps the build plan of this package across runs and misses source files added to the root package
 # it depends on by path; dropping the plan makes it re-scan (a few seconds).
 rm -f .build/release/description.json
-# gateway-proxy measures the `interchange` binary alone; every other case runs InterchangeBench.
-[ "$which" = gateway-proxy ] || swift_build -c release --product InterchangeBench >&2
+swift_build -c release --product InterchangeBench >&2
 BENCH="$ROOT/Benchmarks/.build/release/InterchangeBench"
 
 # wait_for_url FILE PATTERN — waits up to 60 s for a line matching PATTERN, prints the first URL in that line.
@@ -188,7 +187,39 @@ YAML
   "$COMPARE" -d 5 -c 32 -r 3 -H 'apikey: bench-key' "http://127.0.0.1:$PROXY_PORT/" "$PLUGINS/"
   echo "## For reference: the upstream directly vs through nginx"
   "$COMPARE" -d 5 -c 32 -r 3 "$NGINX/" "http://127.0.0.1:$PROXY_PORT/"
-  kill $GATEWAY_PID $PLUGINS_PID 2>/dev/null || true
+  # The ceiling of a gateway served by Hummingbird: a bare Hummingbird route answering the upstream's bytes itself,
+  # with no upstream call at all, against nginx's proxy — and the gateway against that bare route.
+  curl -sf "$NGINX/" > "$WORK/ok.json"
+  "$BENCH" hello-server --body-file "$WORK/ok.json" --content-type application/json > "$WORK/hello.log" 2>&1 &
+  HELLO_PID=$!
+  HELLO=$(wait_for_url "$WORK/hello.log" "listening on")
+  echo "## The ceiling: nginx proxy_pass vs a bare Hummingbird route answering {\"ok\":true} itself (no upstream)"
+  "$COMPARE" -d 5 -c 32 -r 3 "http://127.0.0.1:$PROXY_PORT/" "$HELLO/bytes"
+  echo "## The gateway (no plugins) vs that bare Hummingbird route: what proxying costs over the framework alone"
+  "$COMPARE" -d 5 -c 32 -r 3 "$HELLO/bytes" "$GATEWAY/"
+  # The same transport with none of the gateway's work: Hummingbird + AsyncHTTPClient forwarding every request.
+  "$BENCH" proxy-server --upstream "$NGINX" > "$WORK/proxy.log" 2>&1 &
+  PROXY_PID=$!
+  BARE_PROXY=$(wait_for_url "$WORK/proxy.log" "listening on")
+  curl -sf "$BARE_PROXY/" | grep -q ok || die "the bare proxy does not proxy to the upstream"
+  echo "## A bare Hummingbird + AsyncHTTPClient proxy (no routing, plugins or forwarding headers) vs the gateway (no plugins)"
+  "$COMPARE" -d 5 -c 32 -r 3 "$BARE_PROXY/" "$GATEWAY/"
+  echo "## nginx proxy_pass vs that bare Hummingbird + AsyncHTTPClient proxy"
+  "$COMPARE" -d 5 -c 32 -r 3 "http://127.0.0.1:$PROXY_PORT/" "$BARE_PROXY/"
+  # The experiment: the same bare proxy with SwiftNIO's leanest client (LeanUpstream: GET only, bodies buffered), with
+  # Swift tasks on the global pool and on NIO's event loops.
+  "$BENCH" proxy-server --upstream "$NGINX" --client lean > "$WORK/lean.log" 2>&1 &
+  LEAN_PID=$!
+  "$BENCH" proxy-server --upstream "$NGINX" --client lean --nio-executor > "$WORK/lean-loops.log" 2>&1 &
+  LEAN_LOOPS_PID=$!
+  LEAN=$(wait_for_url "$WORK/lean.log" "listening on")
+  LEAN_LOOPS=$(wait_for_url "$WORK/lean-loops.log" "listening on")
+  curl -sf "$LEAN/" | grep -q ok && curl -sf "$LEAN_LOOPS/" | grep -q ok || die "the lean proxy does not proxy to the upstream"
+  echo "## The bare proxy with AsyncHTTPClient vs with LeanUpstream (NIO channels pooled per event loop)"
+  "$COMPARE" -d 5 -c 32 -r 3 "$BARE_PROXY/" "$LEAN/"
+  echo "## nginx proxy_pass vs the LeanUpstream proxy, Swift tasks on NIO's event loops"
+  "$COMPARE" -d 5 -c 32 -r 3 "http://127.0.0.1:$PROXY_PORT/" "$LEAN_LOOPS/"
+  kill $GATEWAY_PID $PLUGINS_PID $HELLO_PID $PROXY_PID $LEAN_PID $LEAN_LOOPS_PID 2>/dev/null || true
   echo
 fi
 if [ "$which" = all ] || [ "$which" = policies ]; then

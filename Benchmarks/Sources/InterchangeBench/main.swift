@@ -10,7 +10,7 @@ struct InterchangeBench: AsyncParsableCommand {
             HTTPClientBenchmark.self, PolicyBenchmark.self, WebhooksBenchmark.self, IdempotencyBenchmark.self, ShopIngestBenchmark.self,
             ShopCheckoutBenchmark.self, MessagingBenchmark.self, FulfillmentBenchmark.self,
             GatewayRouterBenchmark.self,
-            HelloServer.self,
+            HelloServer.self, ProxyServer.self,
         ]
     )
 }
@@ -34,6 +34,7 @@ do {
     case let fulfillment as FulfillmentBenchmark: try await fulfillment.run()
     case let router as GatewayRouterBenchmark: try await router.run()
     case let hello as HelloServer: try await hello.run()
+    case let proxy as ProxyServer: try await proxy.run()
     default: try command.run()
     }
 } catch {
