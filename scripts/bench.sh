@@ -173,7 +173,7 @@ YAML
   GATEWAY_PID=$!
   "$GW" serve gateway --config "$WORK/kong-plugins.yaml" --port 0 --admin-port 0 --log-level error > "$WORK/gateway-plugins.log" 2>&1 &
   PLUGINS_PID=$!
-  trap 'kill $GATEWAY_PID $PLUGINS_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+  trap 'kill $GATEWAY_PID $PLUGINS_PID ${HELLO_PID:-} ${PROXY_PID:-} ${LEAN_PID:-} ${LEAN_LOOPS_PID:-} 2>/dev/null; rm -rf "$WORK"' EXIT
   GATEWAY=$(wait_for_url "$WORK/gateway.log" "listening on")
   PLUGINS=$(wait_for_url "$WORK/gateway-plugins.log" "listening on")
   curl -sf "$GATEWAY/" | grep -q ok || die "the gateway does not proxy to the upstream"

@@ -125,13 +125,17 @@ public final class Database: Sendable {
     public let dialect: Dialect
     private let pool: Pool
     private let logger: Logger
-    /// SQLite: this process's transactions take turns (``SerialAccess``) instead of sleeping in the busy handler.
-    let transactions: SerialAccess
+    /// SQLite: the turns this process's transactions take (``SerialAccess``, the writer's) instead of sleeping in the
+    /// busy handler. PostgreSQL takes none: an idle one.
+    var transactions: SerialAccess {
+        if case .sqlite(_, let writer) = pool { return writer.turns }
+        return Self.noTurns
+    }
+    private static let noTurns = SerialAccess()
     private let isShutDown = Atomic<Bool>(false)
 
-    private init(location: Location, pool: Pool, transactions: SerialAccess = SerialAccess(), logger: Logger) {
+    private init(location: Location, pool: Pool, logger: Logger) {
         self.location = location
-        self.transactions = transactions
         self.pool = pool
         self.logger = logger
         switch pool {
@@ -158,17 +162,15 @@ public final class Database: Sendable {
             }
             // Each connection has a thread of its own (SQLiteConnections, SQLiteWriter), so a statement waiting for
             // the write lock (busy_timeout) blocks only its connection's thread.
-            let turns = SerialAccess()
             let writer: SQLiteWriter
             do {
-                writer = try SQLiteWriter(path: path, pragmas: sqlitePragmas, turns: turns, logger: logger)
+                writer = try SQLiteWriter(path: path, pragmas: sqlitePragmas, logger: logger)
             } catch {
                 throw ConfigurationError(field: "database.url", reason: "cannot open \(location): \(String(describing: error))")
             }
             database = Database(
                 location: location,
                 pool: .sqlite(SQLiteConnections(path: path, limit: maxConnections, pragmas: sqlitePragmas, logger: logger), writer),
-                transactions: turns,
                 logger: logger
             )
         case .postgres(let url):

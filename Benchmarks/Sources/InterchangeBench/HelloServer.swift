@@ -28,15 +28,21 @@ struct HelloServer: AsyncParsableCommand {
         router.get("/bytes") { _, _ in
             Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: json))
         }
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: port)),
-            onServerRunning: { channel in
-                // Unbuffered: the benchmark script waits for this line in a file.
-                FileHandle.standardOutput.write(Data("listening on http://127.0.0.1:\(channel.localAddress?.port ?? 0)\n".utf8))
-            },
-            logger: logger
-        )
-        try await app.runService()
+        try await serveOnLoopback(router.buildResponder(), port: port, logger: logger)
     }
+}
+
+/// Serves `responder` on `127.0.0.1:port` until the process is stopped, printing `listening on <url>` once it listens
+/// (unbuffered: the benchmark script waits for that line in a file).
+func serveOnLoopback<Responder: HTTPResponder>(_ responder: Responder, port: Int, logger: Logger) async throws
+where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
+    let app = Application(
+        responder: responder,
+        configuration: .init(address: .hostname("127.0.0.1", port: port)),
+        onServerRunning: { channel in
+            FileHandle.standardOutput.write(Data("listening on http://127.0.0.1:\(channel.localAddress?.port ?? 0)\n".utf8))
+        },
+        logger: logger
+    )
+    try await app.runService()
 }

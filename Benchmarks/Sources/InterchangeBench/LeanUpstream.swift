@@ -33,7 +33,6 @@ final class LeanUpstream: Sendable {
             }
             let collector = ResponseCollector()
             return ClientBootstrap(group: loop)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {

@@ -34,36 +34,22 @@ struct ProxyServer: AsyncParsableCommand {
         configuration.tracing.tracer = nil
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let (base, clientLogger) = (upstream, logger)
-        let hop: Set<String> = ["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"]
         let responder = CallbackResponder { (request: Request, _: BasicRequestContext) in
-            var outgoing = HTTPClientRequest(url: base + (request.uri.string.isEmpty ? "/" : request.uri.string))
+            var outgoing = HTTPClientRequest(url: base + Self.target(of: request))
             outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
-            outgoing.headers = HTTPHeaders(request.headers.filter { !hop.contains($0.name.canonicalName) }.map { ($0.name.rawName, $0.value) })
+            outgoing.headers = Self.forwardedHeaders(of: request)
             if let length = request.headers[.contentLength].flatMap(Int.init), length > 0 {
                 outgoing.body = .stream(request.body, length: .known(Int64(length)))
             }
             let response = try await client.execute(outgoing, deadline: .distantFuture, logger: clientLogger)
-            var fields = HTTPFields()
-            for (name, value) in response.headers where !hop.contains(name.lowercased()) {
-                if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
-            }
             return Response(
                 status: HTTPResponse.Status(code: Int(response.status.code)),
-                headers: fields,
+                headers: Self.relayedFields(of: response.headers),
                 body: ResponseBody(asyncSequence: response.body)
             )
         }
-        let app = Application(
-            responder: responder,
-            configuration: .init(address: .hostname("127.0.0.1", port: port)),
-            onServerRunning: { channel in
-                // Unbuffered: the benchmark script waits for this line in a file.
-                FileHandle.standardOutput.write(Data("listening on http://127.0.0.1:\(channel.localAddress?.port ?? 0)\n".utf8))
-            },
-            logger: logger
-        )
         do {
-            try await app.runService()
+            try await serveOnLoopback(responder, port: port, logger: logger)
         } catch {
             try await client.shutdown()
             throw error
@@ -76,32 +62,40 @@ struct ProxyServer: AsyncParsableCommand {
             throw ValidationError("--upstream must be http://HOST:PORT")
         }
         let lean = LeanUpstream(host: host, port: port)
-        let hop: Set<String> = ["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"]
         let responder = CallbackResponder { (request: Request, context: LoopRequestContext) in
-            var headers = HTTPHeaders(request.headers.filter { !hop.contains($0.name.canonicalName) }.map { ($0.name.rawName, $0.value) })
+            var headers = Self.forwardedHeaders(of: request)
             if headers["host"].isEmpty { headers.add(name: "host", value: "\(host):\(port)") }
             let head = HTTPRequestHead(
                 version: .http1_1,
                 method: HTTPMethod(rawValue: request.method.rawValue),
-                uri: request.uri.string.isEmpty ? "/" : request.uri.string,
+                uri: Self.target(of: request),
                 headers: headers
             )
             let (response, body) = try await lean.execute(head, on: context.eventLoop).get()
-            var fields = HTTPFields()
-            for (name, value) in response.headers where !hop.contains(name.lowercased()) {
-                if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
-            }
-            return Response(status: HTTPResponse.Status(code: Int(response.status.code)), headers: fields, body: .init(byteBuffer: body))
+            return Response(
+                status: HTTPResponse.Status(code: Int(response.status.code)),
+                headers: Self.relayedFields(of: response.headers),
+                body: .init(byteBuffer: body)
+            )
         }
-        let app = Application(
-            responder: responder,
-            configuration: .init(address: .hostname("127.0.0.1", port: self.port)),
-            onServerRunning: { channel in
-                FileHandle.standardOutput.write(Data("listening on http://127.0.0.1:\(channel.localAddress?.port ?? 0)\n".utf8))
-            },
-            logger: logger
-        )
-        try await app.runService()
+        try await serveOnLoopback(responder, port: self.port, logger: logger)
+    }
+
+    /// Hop-by-hop headers (RFC 9110 §7.6.1), which a proxy does not pass on.
+    private static let hopByHop: Set<String> = ["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"]
+
+    private static func target(of request: Request) -> String { request.uri.string.isEmpty ? "/" : request.uri.string }
+
+    private static func forwardedHeaders(of request: Request) -> HTTPHeaders {
+        HTTPHeaders(request.headers.filter { !hopByHop.contains($0.name.canonicalName) }.map { ($0.name.rawName, $0.value) })
+    }
+
+    private static func relayedFields(of headers: HTTPHeaders) -> HTTPFields {
+        var fields = HTTPFields()
+        for (name, value) in headers where !hopByHop.contains(name.lowercased()) {
+            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+        }
+        return fields
     }
 }
 

@@ -121,7 +121,6 @@ public struct GatewayRouter: Sendable {
         for key in exact.keys {
             for id in hostless { exact[key]!.add(matchers[id], id: Int32(id)) }
         }
-        let order: (Int32, Int32) -> Bool = { $0 < $1 }
         self.matchers = matchers
         self.facts = matchers.map { matcher in
             let route = configuration.routes[matcher.route]
@@ -135,12 +134,12 @@ public struct GatewayRouter: Sendable {
             )
         }
         self.unconditional = matchers.map { $0.methods.isEmpty && $0.headers.isEmpty }
-        self.exactHosts = exact.mapValues { $0.build(order) }
-        self.suffixHosts = suffix.mapValues { $0.build(order) }
-        self.prefixHosts = prefix.mapValues { $0.build(order) }
+        self.exactHosts = exact.mapValues { $0.build() }
+        self.suffixHosts = suffix.mapValues { $0.build() }
+        self.prefixHosts = prefix.mapValues { $0.build() }
         self.suffixLengths = Set(suffix.keys.map { splitPort($0).0.utf8.count })
         self.prefixLengths = Set(prefix.keys.map { splitPort($0).0.utf8.count })
-        self.anyHost = any.build(order)
+        self.anyHost = any.build()
         self.hasHeaderRules = matchers.contains { !$0.headers.isEmpty }
     }
 
@@ -481,14 +480,13 @@ private struct BucketBuilder {
         }
     }
 
-    func build(_ order: (Int32, Int32) -> Bool) -> Bucket {
-        var trie = prefixes
-        trie.sortLists(by: order)
-        return Bucket(
-            prefixes: trie.compiled(),
+    /// Every list best (lowest-numbered) first.
+    func build() -> Bucket {
+        Bucket(
+            prefixes: prefixes.compiled(),
             regexPrefixes: regexPrefixes.compiled(),
-            unanchoredRegexes: unanchoredRegexes.sorted(by: order),
-            pathless: pathless.sorted(by: order),
+            unanchoredRegexes: unanchoredRegexes.sorted(),
+            pathless: pathless.sorted(),
             top: top,
             host: hosts.count == 1 ? hosts.first : nil
         )

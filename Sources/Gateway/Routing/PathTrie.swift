@@ -52,13 +52,9 @@ struct PathTrie: Sendable {
         if !lists[list].contains(matcher) { lists[list].append(matcher) }
     }
 
-    /// Sorts every node's matchers with `areInIncreasingOrder` (best first).
-    mutating func sortLists(by areInIncreasingOrder: (Int32, Int32) -> Bool) {
-        for index in lists.indices { lists[index].sort(by: areInIncreasingOrder) }
-    }
-
     /// The trie laid out for lookups (``CompiledPathTrie``): nodes numbered breadth first, so that each node's
-    /// children are consecutive, with short edges, small fan-outs and single matchers packed into the node.
+    /// children are consecutive, with short edges, small fan-outs and single matchers packed into the node. Each
+    /// node's matchers are listed in ascending order: a lower number is a better matcher.
     func compiled() -> CompiledPathTrie {
         var order = [0]
         var number = [Int32](repeating: 0, count: nodes.count)
@@ -78,7 +74,7 @@ struct PathTrie: Sendable {
         for old in order {
             let node = nodes[old]
             let label = labels[Int(node.labelStart)..<Int(node.labelStart + node.labelLength)]
-            let list = node.list >= 0 ? lists[Int(node.list)] : []
+            let list = node.list >= 0 ? lists[Int(node.list)].sorted() : []
             var packed = CompiledPathTrie.Node(
                 label: 0,
                 childBytes: 0,

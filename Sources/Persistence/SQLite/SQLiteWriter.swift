@@ -11,13 +11,12 @@ import SQLKit
 /// A write started inside another (the same task, holding the turn) runs at once on the same connection, inside
 /// the outer one's transaction if it has one. Reads that need no turn use the pool (``SQLiteConnections``).
 final class SQLiteWriter: Sendable {
-    let turns: SerialAccess
+    let turns = SerialAccess()
     private let connection: DirectSQLiteConnection
     private let logger: Logger
 
-    init(path: String, pragmas: [String], turns: SerialAccess, logger: Logger) throws {
+    init(path: String, pragmas: [String], logger: Logger) throws {
         self.connection = try DirectSQLiteConnection(path: path, pragmas: pragmas, threadName: "sqlite-writer")
-        self.turns = turns
         self.logger = logger
     }
 
